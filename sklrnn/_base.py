@@ -1,0 +1,243 @@
+"""The engine every sklrnn estimator shares: parameters in, a trained skorch net out.
+
+`_BaseRNN.fit` validates the parameters and the input, seeds torch, builds a
+skorch net around `RecurrentModule` and trains it. Subclasses only say how
+their target is encoded, which loss they train and how predictions are
+decoded.
+"""
+
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+
+from sklrnn._modules import CELLS, RecurrentModule
+from sklrnn.utils._dataset import BatchDataset, batch_collate
+from sklrnn.utils._torch import (
+    OPTIMIZERS,
+    resolve_device,
+    resolve_optimizer,
+    seed_from_random_state,
+    torch_context,
+)
+from sklrnn.utils._validation import pad_sequences, validate_sequences
+
+
+def _silent(*args, **kwargs):
+    pass
+
+
+class _BaseRNN(BaseEstimator, ABC):
+    """Shared parameters, validation and training loop of the estimators."""
+
+    _parameter_constraints: dict = {
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
+        "gradient_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
+        "net_kwargs": [dict, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=0.005,
+        optimizer="adam",
+        gradient_clip=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+        net_kwargs=None,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.gradient_clip = gradient_clip
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.net_kwargs = net_kwargs
+
+    # Hooks of the subclasses -------------------------------------------------
+
+    @abstractmethod
+    def _encode_target(self, y):
+        """Check ``y``, learn its encoding and return ``(y_encoded, n_outputs)``."""
+
+    @abstractmethod
+    def _criterion(self):
+        """Return the torch loss class (or instance) to train with."""
+
+    @abstractmethod
+    def _validation_split(self, n_samples, y, seed):
+        """Return the skorch ``train_split`` holding out data for early stopping."""
+
+    # Training ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+(n_samples, n_timesteps, n_features), or list of array-like
+            Training sequences: univariate rows, 3-D sequences of vectors, a
+            DataFrame of lag columns, or a ragged list of 2-D arrays.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        reuse = self.warm_start and hasattr(self, "net_")
+        previous_input = getattr(self, "_n_step_features", None)
+        sequences = validate_sequences(self, X, reset=True)
+        check_consistent_length(sequences, y)
+        y_encoded, n_outputs = self._encode_target(y)
+        if reuse and (previous_input, self._n_outputs) != (
+            self._n_step_features,
+            n_outputs,
+        ):
+            raise ValueError(
+                "warm_start=True but the data's shape differs from the previous "
+                "fit; set warm_start=False to train a new network."
+            )
+        self._n_outputs = n_outputs
+        device = resolve_device(self.device)
+        seed = seed_from_random_state(self.random_state)
+        with torch_context(seed, device):
+            if not reuse:
+                self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
+            self.net_.partial_fit(self._net_input(sequences), y_encoded)
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _build_net(self, n_samples, y_encoded, seed, device):
+        callbacks = []
+        if self.gradient_clip is not None:
+            callbacks.append(
+                ("gradient_clip", GradientNormClipping(self.gradient_clip))
+            )
+        train_split = None
+        if self.early_stopping:
+            train_split = self._validation_split(n_samples, y_encoded, seed)
+            stopper = EarlyStopping(
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                load_best=True,
+                sink=print if self.verbose else _silent,
+            )
+            callbacks.append(("early_stopping", stopper))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks.extend(self.callbacks or [])
+        return NeuralNet(
+            module=RecurrentModule,
+            **self._module_params(),
+            criterion=self._criterion(),
+            optimizer=resolve_optimizer(self.optimizer),
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            dataset=BatchDataset,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=batch_collate,
+            iterator_valid__collate_fn=batch_collate,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=None,
+            warm_start=True,
+            verbose=self.verbose,
+            device=device,
+            **(self.net_kwargs or {}),
+        )
+
+    def _module_params(self):
+        return {
+            "module__input_size": self._n_step_features,
+            "module__output_size": self._n_outputs,
+            "module__cell": self.cell,
+            "module__hidden_size": self.hidden_size,
+            "module__num_layers": self.num_layers,
+            "module__bidirectional": self.bidirectional,
+            "module__dropout": self.dropout,
+        }
+
+    @staticmethod
+    def _net_input(sequences):
+        """What the skorch net is fed: an array, or padded steps with lengths."""
+        if isinstance(sequences, list):
+            padded, lengths = pad_sequences(sequences)
+            return {"x": padded, "lengths": lengths}
+        return sequences
+
+    # Inference ---------------------------------------------------------------
+
+    def _forward(self, X):
+        """Validate ``X`` and return the network's raw outputs as float64."""
+        check_is_fitted(self)
+        sequences = validate_sequences(self, X, reset=False)
+        with torch_context(device=self.net_.device), torch.inference_mode():
+            outputs = self.net_.forward(self._net_input(sequences), training=False)
+        return outputs.numpy().astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.device != "cpu"
+        return tags

@@ -1,0 +1,113 @@
+"""Plain torch modules behind the estimators; no scikit-learn in here."""
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def init_recurrent_weights(rnn):
+    """Keras' initialisation: Glorot inputs, orthogonal recurrence, zero biases.
+
+    The LSTM forget gate starts with a bias of one so that early training
+    keeps its memory; PyTorch's default uniform initialisation trains the
+    tutorials' models to a much worse loss in the same number of epochs.
+    """
+    gates = {nn.LSTM: 4, nn.GRU: 3}.get(type(rnn), 1)
+    hidden = rnn.hidden_size
+    with torch.no_grad():
+        for name, param in rnn.named_parameters():
+            if name.startswith("weight_ih"):
+                nn.init.xavier_uniform_(param)
+            elif name.startswith("weight_hh"):
+                for gate in range(gates):
+                    nn.init.orthogonal_(param[gate * hidden : (gate + 1) * hidden])
+            elif name.startswith("bias"):
+                param.zero_()
+                if isinstance(rnn, nn.LSTM) and name.startswith("bias_ih"):
+                    param[hidden : 2 * hidden] = 1.0  # gate order i, f, g, o
+
+
+class RecurrentModule(nn.Module):
+    """Input dropout, a stacked LSTM/GRU/RNN, pooling over steps, a linear head.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per step (ignored when ``num_embeddings`` is set).
+    output_size : int
+        Width of the linear head.
+    cell : {"lstm", "gru", "rnn"}
+        Recurrent cell; ``"rnn"`` is the tanh Elman cell.
+    hidden_size, num_layers, bidirectional, dropout
+        As in `torch.nn.LSTM`; ``dropout`` also applies to the inputs.
+    pooling : {"last", "mean", "max"}
+        How the steps' outputs become one vector per sequence. ``"last"``
+        takes each direction's final state at the sequence's true end.
+    num_embeddings, embedding_dim : int or None
+        When set, inputs are token ids fed through an embedding.
+    """
+
+    def __init__(
+        self,
+        input_size,
+        output_size,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        num_embeddings=None,
+        embedding_dim=None,
+    ):
+        super().__init__()
+        self.embedding = None
+        if num_embeddings is not None:
+            self.embedding = nn.Embedding(num_embeddings, embedding_dim, padding_idx=0)
+            input_size = embedding_dim
+        self.input_dropout = nn.Dropout(dropout)
+        self.rnn = CELLS[cell](
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        init_recurrent_weights(self.rnn)
+        self.pooling = pooling
+        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+
+    def forward(self, x, lengths=None):
+        if self.embedding is not None:
+            x = self.embedding(x)
+        x = self.input_dropout(x)
+        if lengths is None:
+            outputs, state = self.rnn(x)
+            mask = None
+        else:
+            packed = pack_padded_sequence(
+                x, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            outputs, state = self.rnn(packed)
+            outputs, _ = pad_packed_sequence(
+                outputs, batch_first=True, total_length=x.shape[1]
+            )
+            steps = torch.arange(x.shape[1], device=x.device)
+            mask = (steps[None, :] < lengths.to(x.device)[:, None]).unsqueeze(-1)
+        return self.head(self._pool(outputs, state, mask))
+
+    def _pool(self, outputs, state, mask):
+        if self.pooling == "last":
+            h_n = state[0] if isinstance(state, tuple) else state
+            directions = 2 if self.rnn.bidirectional else 1
+            return torch.cat(list(h_n[-directions:]), dim=-1)
+        if self.pooling == "mean":
+            if mask is None:
+                return outputs.mean(dim=1)
+            return (outputs * mask).sum(dim=1) / mask.sum(dim=1)
+        if mask is not None:
+            outputs = outputs.masked_fill(~mask, float("-inf"))
+        return outputs.max(dim=1).values

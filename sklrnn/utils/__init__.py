@@ -1,0 +1,1 @@
+"""Private helpers shared by sklrnn estimators and transformers."""

@@ -1,0 +1,94 @@
+"""Parameter text shared by every estimator's docstring, written once."""
+
+COMMON_PARAMETERS = """\
+cell : {"lstm", "gru", "rnn"}, default="lstm"
+        Recurrent cell. ``"rnn"`` is the plain tanh (Elman) cell.
+
+    hidden_size : int, default=32
+        Width of each recurrent layer.
+
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+
+    bidirectional : bool, default=False
+        Read every sequence forwards and backwards.
+
+    dropout : float, default=0.0
+        Dropout probability on the inputs and between recurrent layers.
+
+    max_epochs : int, default=100
+        Passes over the training data.
+
+    batch_size : int, default=32
+        Sequences per minibatch.
+
+    lr : float, default=0.005
+        Learning rate.
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or \
+torch.optim.Optimizer class, default="adam"
+        Optimizer by name, or a class called as ``optimizer(params, lr=lr)``.
+
+    gradient_clip : float or None, default=5.0
+        Clip the gradient norm at this value; None turns clipping off.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs. The weights of the best epoch are
+        restored at the end.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping ends training.
+
+    tol : float, default=1e-4
+        Relative improvement of the validation loss that counts.
+
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and predict. ``"auto"`` takes a GPU when torch sees one.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, shuffling, dropout and the validation split. Pass an
+        int for the same model, and the same predictions, on every call.
+
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar and a line per epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks passed to the skorch net, e.g. ``Checkpoint``.
+
+    warm_start : bool, default=False
+        Keep the weights of the previous call to ``fit`` and train further.
+
+    net_kwargs : dict or None, default=None
+        Further arguments for the underlying `skorch.NeuralNet`, e.g.
+        ``{"optimizer__weight_decay": 1e-4}``."""
+
+COMMON_ATTRIBUTES = """\
+net_ : skorch.NeuralNet
+        The trained skorch net holding the torch module in ``net_.module_``.
+
+    history_ : skorch.History
+        One entry per epoch: ``history_[:, "train_loss"]`` and, with early
+        stopping, ``history_[:, "valid_loss"]``.
+
+    n_iter_ : int
+        Number of epochs trained.
+
+    n_features_in_ : int
+        Columns of a 2-D table seen in ``fit``, or features per time step for
+        3-D and ragged input.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when ``X`` was a DataFrame with string column names."""
+
+
+def fill_doc(cls):
+    """Insert the shared parameter and attribute text into a class docstring."""
+    cls.__doc__ = cls.__doc__.replace(
+        "{common_parameters}", COMMON_PARAMETERS
+    ).replace("{common_attributes}", COMMON_ATTRIBUTES)
+    return cls

@@ -1,0 +1,191 @@
+"""Checking sequence input: 2-D tables, 3-D arrays, lag DataFrames, ragged lists.
+
+Every estimator's input goes through `validate_sequences`, which returns float32
+sequences in one of two forms: a 3-D array ``(n_samples, n_timesteps,
+n_features)`` or, for ragged input, a list of 2-D ``(n_timesteps_i,
+n_features)`` arrays. It sets ``n_features_in_`` and ``feature_names_in_`` the
+scikit-learn way and rejects bad input with a message that names the fix.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names, check_array, validate_data
+
+from sklrnn.utils._lags import parse_lag_columns, unflatten_lags
+
+_DTYPE = np.float32
+
+
+def _is_ragged(X):
+    """A list or tuple of array-likes whose elements are sequences themselves.
+
+    A list of equal-length lists of numbers is an ordinary 2-D table; a list of
+    2-D arrays, or of 1-D arrays of different lengths, is a ragged batch.
+    """
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    if any(getattr(item, "ndim", 1) == 2 for item in X):
+        return True
+    lengths = {len(item) for item in X if hasattr(item, "__len__")}
+    has_scalars = any(isinstance(item, (numbers.Number, str)) for item in X)
+    return not has_scalars and len(lengths) > 1
+
+
+def _check_ragged(X, name):
+    sequences = []
+    for i, item in enumerate(X):
+        if hasattr(item, "__len__") and len(item) == 0:
+            raise ValueError(
+                f"Sequence {i} of X has no time steps. Drop empty sequences "
+                "before calling the estimator; every sequence needs at least "
+                "one step."
+            )
+        seq = check_array(
+            item,
+            dtype=_DTYPE,
+            ensure_2d=False,
+            input_name=f"X[{i}]",
+            estimator=name,
+        )
+        if seq.ndim == 1:
+            seq = seq.reshape(-1, 1)
+        elif seq.ndim != 2:
+            raise ValueError(
+                f"Sequence {i} of X has {seq.ndim} dimensions; each sequence of "
+                "a ragged list must be 1-D (one feature) or 2-D "
+                "(n_timesteps, n_features)."
+            )
+        sequences.append(seq)
+    n_features = {seq.shape[1] for seq in sequences}
+    if len(n_features) > 1:
+        raise ValueError(
+            f"The sequences of X have different numbers of features per step "
+            f"({sorted(n_features)}); every sequence needs the same features."
+        )
+    return sequences
+
+
+def _check_n_step_features(estimator, n_features, reset):
+    if reset:
+        estimator._n_step_features = n_features
+        return
+    expected = estimator._n_step_features
+    if n_features != expected:
+        raise ValueError(
+            f"X has {n_features} features per time step, but "
+            f"{type(estimator).__name__} was fitted with {expected}. Pass "
+            "sequences with the same features as in fit."
+        )
+
+
+def validate_sequences(estimator, X, *, reset):
+    """Check ``X`` and return float32 sequences: a 3-D array or a ragged list.
+
+    Accepted input:
+
+    - a 2-D table ``(n_samples, n_timesteps)``: univariate sequences; its
+      columns are the estimator's ``n_features_in_`` as in scikit-learn;
+    - a DataFrame whose columns are the lag names written by
+      `SlidingWindowTransformer` (``"x[t-1]", "x[t]"``): read back as
+      ``(n_samples, window, n_features)``;
+    - a 3-D array ``(n_samples, n_timesteps, n_features)``;
+    - a list of 1-D or 2-D arrays of different lengths (ragged).
+
+    ``n_features_in_`` is the number of columns for 2-D tables and the
+    number of features per step otherwise. Sequences may have any number of
+    steps, except 2-D tables after a fit on a 2-D table, which must keep the
+    fitted number of columns (scikit-learn's feature-count contract).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Receives ``n_features_in_``, ``feature_names_in_`` when ``reset``.
+    X : array-like, DataFrame or list of array-like
+        The sequences.
+    reset : bool
+        True in ``fit``; False afterwards, to check against the fitted input.
+
+    Returns
+    -------
+    sequences : ndarray of shape (n_samples, n_timesteps, n_features) or list
+        float32 sequences; a list of 2-D arrays for ragged input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> est = BaseEstimator()
+    >>> validate_sequences(est, np.zeros((5, 3)), reset=True).shape
+    (5, 3, 1)
+    >>> est.n_features_in_
+    3
+    """
+    name = type(estimator).__name__
+    if _is_ragged(X):
+        sequences = _check_ragged(X, name)
+        _check_feature_names(estimator, X, reset=reset)
+        n_features = sequences[0].shape[1]
+        _check_n_step_features(estimator, n_features, reset)
+        if reset:
+            estimator.n_features_in_ = n_features
+            estimator._fitted_on_table = False
+        return sequences
+
+    lags = parse_lag_columns(getattr(X, "columns", []))
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(X, dtype=object).ndim
+    if ndim == 3:
+        X = check_array(
+            X, dtype=_DTYPE, allow_nd=True, estimator=name, input_name="X"
+        )
+        _check_feature_names(estimator, X, reset=reset)
+        _check_n_step_features(estimator, X.shape[2], reset)
+        if reset:
+            estimator.n_features_in_ = X.shape[2]
+            estimator._fitted_on_table = False
+        if X.shape[1] == 0:
+            raise ValueError(
+                "X has sequences of 0 time steps; every sequence needs at "
+                "least one step."
+            )
+        return X
+    if ndim == 2 and not (reset or estimator._fitted_on_table):
+        # Fitted on 3-D or ragged input: a 2-D table is univariate sequences
+        # of any length, not a table with a fixed column count.
+        X = check_array(X, dtype=_DTYPE, estimator=name, input_name="X")
+        _check_n_step_features(estimator, 1, reset)
+        return X[:, :, np.newaxis]
+    if ndim != 2:
+        raise ValueError(
+            f"X has {ndim} dimension(s), but {name} expects sequences: a 2-D "
+            "array (n_samples, n_timesteps) of univariate sequences, a 3-D "
+            "array (n_samples, n_timesteps, n_features), or a list of 2-D "
+            "arrays. Reshape your data: turn a single series into windows with "
+            "make_windows or SlidingWindowTransformer."
+        )
+    X = validate_data(estimator, X, reset=reset, dtype=_DTYPE)
+    n_step_features = len(lags[0]) if lags else 1
+    _check_n_step_features(estimator, n_step_features, reset)
+    if reset:
+        estimator._fitted_on_table = True
+    return unflatten_lags(X, n_step_features)
+
+
+def pad_sequences(sequences):
+    """Pad a ragged list to a 3-D array; return ``(padded, lengths)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> padded, lengths = pad_sequences([np.ones((2, 1)), np.ones((3, 1))])
+    >>> padded.shape, lengths.tolist()
+    ((2, 3, 1), [2, 3])
+    """
+    lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
+    n_features = sequences[0].shape[1]
+    padded = np.zeros((len(sequences), lengths.max(), n_features), dtype=_DTYPE)
+    for row, seq in zip(padded, sequences):
+        row[: len(seq)] = seq
+    return padded, lengths
