@@ -197,9 +197,7 @@ def test_early_stopping_holds_out_the_tail_and_restores_best(cosine_windows):
     scaled = reg._target_scaler.transform(reg.predict(X[tail]).reshape(-1, 1))
     target = reg._target_scaler.transform(y[tail].reshape(-1, 1))
     tail_loss = np.mean((scaled - target) ** 2)
-    np.testing.assert_allclose(
-        tail_loss, min(reg.history_[:, "valid_loss"]), rtol=1e-3
-    )
+    np.testing.assert_allclose(tail_loss, min(reg.history_[:, "valid_loss"]), rtol=1e-3)
 
 
 def test_early_stopping_needs_training_data():

@@ -88,7 +88,7 @@ net_ : skorch.NeuralNet
 
 def fill_doc(cls):
     """Insert the shared parameter and attribute text into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace(
-        "{common_parameters}", COMMON_PARAMETERS
-    ).replace("{common_attributes}", COMMON_ATTRIBUTES)
+    cls.__doc__ = cls.__doc__.replace("{common_parameters}", COMMON_PARAMETERS).replace(
+        "{common_attributes}", COMMON_ATTRIBUTES
+    )
     return cls

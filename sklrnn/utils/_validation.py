@@ -137,9 +137,7 @@ def validate_sequences(estimator, X, *, reset):
     if ndim is None:
         ndim = np.asarray(X, dtype=object).ndim
     if ndim == 3:
-        X = check_array(
-            X, dtype=_DTYPE, allow_nd=True, estimator=name, input_name="X"
-        )
+        X = check_array(X, dtype=_DTYPE, allow_nd=True, estimator=name, input_name="X")
         _check_feature_names(estimator, X, reset=reset)
         _check_n_step_features(estimator, X.shape[2], reset)
         if reset:
