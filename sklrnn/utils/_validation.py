@@ -122,6 +122,10 @@ def validate_sequences(estimator, X, *, reset):
     3
     """
     name = type(estimator).__name__
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError(
+            f"X is an empty {type(X).__name__}; pass at least one sequence."
+        )
     if _is_ragged(X):
         sequences = _check_ragged(X, name)
         _check_feature_names(estimator, X, reset=reset)
@@ -138,23 +142,24 @@ def validate_sequences(estimator, X, *, reset):
         ndim = np.asarray(X, dtype=object).ndim
     if ndim == 3:
         X = check_array(X, dtype=_DTYPE, allow_nd=True, estimator=name, input_name="X")
+        if 0 in X.shape[1:]:
+            raise ValueError(
+                f"X has shape {X.shape}: sequences of 0 time steps or 0 features "
+                "per step. Every sequence needs at least one step and one feature."
+            )
         _check_feature_names(estimator, X, reset=reset)
         _check_n_step_features(estimator, X.shape[2], reset)
         if reset:
             estimator.n_features_in_ = X.shape[2]
             estimator._fitted_on_table = False
-        if X.shape[1] == 0:
-            raise ValueError(
-                "X has sequences of 0 time steps; every sequence needs at "
-                "least one step."
-            )
         return X
     if ndim == 2 and not (reset or estimator._fitted_on_table):
         # Fitted on 3-D or ragged input: a 2-D table is univariate sequences
         # of any length, not a table with a fixed column count.
         X = check_array(X, dtype=_DTYPE, estimator=name, input_name="X")
-        _check_n_step_features(estimator, 1, reset)
-        return X[:, :, np.newaxis]
+        n_step_features = len(lags[0]) if lags else 1
+        _check_n_step_features(estimator, n_step_features, reset)
+        return unflatten_lags(X, n_step_features)
     if ndim != 2:
         raise ValueError(
             f"X has {ndim} dimension(s), but {name} expects sequences: a 2-D "
