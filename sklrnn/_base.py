@@ -33,6 +33,10 @@ def _silent(*args, **kwargs):
     pass
 
 
+def _first_array(inputs):
+    return inputs["x"] if isinstance(inputs, dict) else inputs
+
+
 class _BaseRNN(BaseEstimator, ABC):
     """Shared parameters, validation and training loop of the estimators."""
 
@@ -112,7 +116,7 @@ class _BaseRNN(BaseEstimator, ABC):
 
     @abstractmethod
     def _criterion(self):
-        """Return the torch loss class (or instance) to train with."""
+        """Return the torch loss class and its keyword arguments."""
 
     @abstractmethod
     def _validation_split(self, n_samples, y, seed):
@@ -145,8 +149,8 @@ class _BaseRNN(BaseEstimator, ABC):
             )
         reuse = self.warm_start and hasattr(self, "net_")
         previous_input = getattr(self, "_n_step_features", None)
-        sequences = validate_sequences(self, X, reset=True)
-        check_consistent_length(sequences, y)
+        inputs = self._validate_input(X, reset=True)
+        check_consistent_length(_first_array(inputs), y)
         y_encoded, n_outputs = self._encode_target(y)
         if reuse and (previous_input, self._n_outputs) != (
             self._n_step_features,
@@ -162,7 +166,7 @@ class _BaseRNN(BaseEstimator, ABC):
         with torch_context(seed, device):
             if not reuse:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
-            self.net_.partial_fit(self._net_input(sequences), y_encoded)
+            self.net_.partial_fit(inputs, y_encoded)
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
@@ -186,10 +190,12 @@ class _BaseRNN(BaseEstimator, ABC):
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks.extend(self.callbacks or [])
+        criterion, criterion_params = self._criterion()
         return NeuralNet(
             module=RecurrentModule,
             **self._module_params(),
-            criterion=self._criterion(),
+            criterion=criterion,
+            **{f"criterion__{key}": value for key, value in criterion_params.items()},
             optimizer=resolve_optimizer(self.optimizer),
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -218,9 +224,10 @@ class _BaseRNN(BaseEstimator, ABC):
             "module__dropout": self.dropout,
         }
 
-    @staticmethod
-    def _net_input(sequences):
-        """What the skorch net is fed: an array, or padded steps with lengths."""
+    def _validate_input(self, X, reset):
+        """Check ``X``; return what the net is fed: an array, or a dict of
+        padded steps ``x`` and their ``lengths`` for ragged input."""
+        sequences = validate_sequences(self, X, reset=reset)
         if isinstance(sequences, list):
             padded, lengths = pad_sequences(sequences)
             return {"x": padded, "lengths": lengths}
@@ -231,9 +238,9 @@ class _BaseRNN(BaseEstimator, ABC):
     def _forward(self, X):
         """Validate ``X`` and return the network's raw outputs as float64."""
         check_is_fitted(self)
-        sequences = validate_sequences(self, X, reset=False)
+        inputs = self._validate_input(X, reset=False)
         with torch_context(device=self.net_.device), torch.inference_mode():
-            outputs = self.net_.forward(self._net_input(sequences), training=False)
+            outputs = self.net_.forward(inputs, training=False)
         return outputs.numpy().astype(np.float64)
 
     def __sklearn_tags__(self):

@@ -86,7 +86,7 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
         return self._target_scaler.transform(y_2d).astype(np.float32), y_2d.shape[1]
 
     def _criterion(self):
-        return nn.MSELoss
+        return nn.MSELoss, {}
 
     def _validation_split(self, n_samples, y, seed):
         return tail_split(n_samples, self.validation_fraction)

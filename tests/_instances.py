@@ -2,6 +2,7 @@
 
 INIT_PARAMS = {
     "LSTMRegressor": dict(hidden_size=4, max_epochs=2, random_state=0),
+    "SequenceClassifier": dict(hidden_size=4, max_epochs=2, random_state=0),
     "SlidingWindowTransformer": dict(window=2),
 }
 

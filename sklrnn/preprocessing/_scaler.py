@@ -110,7 +110,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklrnn.preprocessing._scaler import SequenceScaler
+    >>> from sklrnn.preprocessing import SequenceScaler
     >>> X = np.array([[[0.0, 10.0], [2.0, 10.0]],
     ...               [[4.0, 10.0], [6.0, 10.0]]])
     >>> scaler = SequenceScaler().fit(X)

@@ -192,3 +192,71 @@ def pad_sequences(sequences):
     for row, seq in zip(padded, sequences):
         row[: len(seq)] = seq
     return padded, lengths
+
+
+def validate_tokens(estimator, X, *, reset):
+    """Check token ids; return ``(padded, lengths)`` as int64 arrays.
+
+    ``X`` is a list of 1-D sequences of integer ids, or a 2-D integer array
+    padded at the end with id 0. Id 0 is padding, so a sequence's length is
+    the position of its last non-zero id plus one.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> padded, lengths = validate_tokens(
+    ...     BaseEstimator(), [[4, 2, 7], [3]], reset=True
+    ... )
+    >>> padded.tolist(), lengths.tolist()
+    ([[4, 2, 7], [3, 0, 0]], [3, 1])
+    """
+    name = type(estimator).__name__
+    if isinstance(X, str) or len(X) == 0:
+        raise ValueError(
+            f"{name} with embedding_dim set takes sequences of integer token "
+            "ids, e.g. from TextTokenizer; got an empty input or a string."
+        )
+    if hasattr(X, "ndim") and X.ndim == 2 or not _is_ragged(X):
+        padded = np.asarray(X)
+        if padded.ndim != 2:
+            raise ValueError(
+                f"Token ids must be a list of 1-D sequences or a 2-D array "
+                f"padded with 0; got an array with {padded.ndim} dimension(s)."
+            )
+        nonzero = padded != 0
+        lengths = np.where(
+            nonzero.any(axis=1), padded.shape[1] - np.argmax(nonzero[:, ::-1], 1), 0
+        )
+        sequences = None
+    else:
+        sequences = [np.asarray(seq) for seq in X]
+        if any(seq.ndim != 1 for seq in sequences):
+            raise ValueError(
+                "Each sequence of token ids must be 1-D (one id per step)."
+            )
+        lengths = np.array([len(seq) for seq in sequences])
+    dtypes = {seq.dtype for seq in sequences} if sequences else {padded.dtype}
+    if not all(np.issubdtype(dtype, np.integer) for dtype in dtypes):
+        raise TypeError(
+            f"embedding_dim is set, so {name} expects integer token ids (e.g. "
+            f"from TextTokenizer), but X has dtype {sorted(map(str, dtypes))}. "
+            "Unset embedding_dim to read X as numeric sequences."
+        )
+    if (lengths == 0).any():
+        raise ValueError(
+            f"Sequence {int(np.argmin(lengths))} of X has no tokens; every "
+            "sequence needs at least one."
+        )
+    if sequences is not None:
+        padded = np.zeros((len(sequences), lengths.max()), dtype=np.int64)
+        for row, seq in zip(padded, sequences):
+            row[: len(seq)] = seq
+    padded = padded.astype(np.int64, copy=False)
+    if (padded < 0).any():
+        raise ValueError("Token ids must be non-negative; id 0 is padding.")
+    _check_feature_names(estimator, X, reset=reset)
+    if reset:
+        estimator.n_features_in_ = 1
+        estimator._n_step_features = 1
+        estimator._fitted_on_table = False
+    return padded, lengths.astype(np.int64)

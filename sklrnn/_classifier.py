@@ -1,0 +1,245 @@
+"""SequenceClassifier: one label per sequence, numeric or token input."""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+from skorch.dataset import ValidSplit
+from torch import nn
+
+from sklrnn._base import _BaseRNN
+from sklrnn.utils._docstring import fill_doc
+from sklrnn.utils._validation import validate_tokens
+
+OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
+
+
+@fill_doc
+class SequenceClassifier(ClassifierMixin, _BaseRNN):
+    """Recurrent network classifier: one label per sequence.
+
+    Reads each sequence with an LSTM, GRU or plain RNN, pools the steps into
+    one vector and maps it to class probabilities. Sequences may differ in
+    length: a ragged list is packed, so padding never changes a prediction and
+    nothing is truncated. With ``embedding_dim`` set, the input is integer
+    token ids (e.g. from `~sklrnn.preprocessing.TextTokenizer`) fed through
+    an embedding layer.
+
+    Parameters
+    ----------
+    pooling : {"last", "mean", "max"}, default="last"
+        How the steps' outputs become one vector: the final state of each
+        direction, or the mean or maximum over the real (unpadded) steps.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's classifiers:
+        ``{label: weight}``, or ``"balanced"`` for weights inversely
+        proportional to the class frequencies.
+
+    embedding_dim : int or None, default=None
+        When set, ``X`` holds integer token ids, embedded in this many
+        dimensions. Id 0 is padding.
+
+    vocabulary_size : int or None, default=None
+        Number of token ids the embedding holds (largest id + 1). None takes
+        it from the data in ``fit``. Ids at or above it in ``predict`` are
+        read as the out-of-vocabulary id 1, as `TextTokenizer` writes them.
+
+    {common_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    vocabulary_size_ : int
+        Number of token ids of the embedding (only with ``embedding_dim``).
+
+    {common_attributes}
+
+    See Also
+    --------
+    sklrnn.preprocessing.TextTokenizer : Text to token ids for this classifier.
+    sklearn.neural_network.MLPClassifier : The feed-forward counterpart.
+
+    Notes
+    -----
+    With ``early_stopping=True`` the validation data are a stratified
+    ``validation_fraction`` of the samples, drawn with ``random_state``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklrnn import SequenceClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 8, 1)).astype(np.float32)
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    >>> clf = SequenceClassifier(hidden_size=8, max_epochs=20, random_state=0)
+    >>> clf.fit(X, y).classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseRNN._parameter_constraints,
+        "pooling": [StrOptions({"last", "mean", "max"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "vocabulary_size": [Interval(Integral, 2, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        pooling="last",
+        class_weight=None,
+        embedding_dim=None,
+        vocabulary_size=None,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=0.005,
+        optimizer="adam",
+        gradient_clip=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+        net_kwargs=None,
+    ):
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            gradient_clip=gradient_clip,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            net_kwargs=net_kwargs,
+        )
+        self.pooling = pooling
+        self.class_weight = class_weight
+        self.embedding_dim = embedding_dim
+        self.vocabulary_size = vocabulary_size
+
+    def _validate_input(self, X, reset):
+        if self.embedding_dim is None:
+            return super()._validate_input(X, reset)
+        padded, lengths = validate_tokens(self, X, reset=reset)
+        largest = int(padded.max())
+        if reset:
+            if self.vocabulary_size is not None and largest >= self.vocabulary_size:
+                raise ValueError(
+                    f"X holds token id {largest}, but vocabulary_size="
+                    f"{self.vocabulary_size} allows ids below it. Raise "
+                    "vocabulary_size or leave it None to take it from the data."
+                )
+            self.vocabulary_size_ = self.vocabulary_size or max(largest + 1, 2)
+        elif largest >= self.vocabulary_size_:
+            padded = np.where(padded >= self.vocabulary_size_, OOV_ID, padded)
+        return {"x": padded, "lengths": lengths}
+
+    def _module_params(self):
+        params = {**super()._module_params(), "module__pooling": self.pooling}
+        if self.embedding_dim is not None:
+            params["module__num_embeddings"] = self.vocabulary_size_
+            params["module__embedding_dim"] = self.embedding_dim
+        return params
+
+    def _encode_target(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not (self.warm_start and hasattr(self, "classes_")):
+            self._label_encoder = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes to "
+                f"learn from; y has only 1 class ({self.classes_[0]})."
+            )
+        self._class_weights = None
+        if self.class_weight is not None:
+            self._class_weights = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+        return self._label_encoder.transform(y).astype(np.int64), len(self.classes_)
+
+    def _criterion(self):
+        if self._class_weights is None:
+            return nn.CrossEntropyLoss, {}
+        weight = torch.as_tensor(self._class_weights, dtype=torch.float32)
+        return nn.CrossEntropyLoss, {"weight": weight}
+
+    def _validation_split(self, n_samples, y, seed):
+        return ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+
+    def predict_proba(self, X):
+        """Probability of each class for each sequence.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences, in any form ``fit`` accepts.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns in the order of `classes_`.
+        """
+        return softmax(self._forward(X), axis=1)
+
+    def predict(self, X):
+        """Most likely class of each sequence.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences, in any form ``fit`` accepts.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from `classes_`.
+        """
+        outputs = self._forward(X)
+        return self.classes_[np.argmax(outputs, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A 2-D table is read as univariate sequences, one step per column;
+        # tabular data with no order in its columns is not what it is for.
+        tags.classifier_tags.poor_score = True
+        if self.embedding_dim is not None:
+            tags.input_tags.three_d_array = False
+        return tags

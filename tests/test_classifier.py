@@ -1,0 +1,188 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklrnn import SequenceClassifier
+
+FAST = dict(hidden_size=8, max_epochs=15, batch_size=16, random_state=0)
+
+
+def _sign_of_sum(n=160, steps=6, seed=0):
+    """Sequences labelled by the sign of their sum: needs every step."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, steps, 1)).astype(np.float32)
+    y = np.where(X.sum(axis=(1, 2)) > 0, "up", "down")
+    return X, y
+
+
+def _ragged(n=120, seed=0):
+    """Ragged sequences labelled by whether they contain a spike."""
+    rng = np.random.RandomState(seed)
+    X, y = [], []
+    for i in range(n):
+        seq = rng.normal(scale=0.1, size=(rng.randint(3, 15), 2)).astype(np.float32)
+        label = i % 2
+        if label:
+            seq[rng.randint(len(seq)), 0] += 3.0
+        X.append(seq)
+        y.append(label)
+    return X, np.array(y)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _sign_of_sum()
+    return SequenceClassifier(**FAST).fit(X, y), X, y
+
+
+def test_string_labels_and_probabilities(fitted):
+    clf, X, y = fitted
+    assert list(clf.classes_) == ["down", "up"]
+    assert set(clf.predict(X)) <= {"down", "up"}
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.score(X, y) > 0.85
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_multiclass():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 5, 1)).astype(np.float32)
+    y = np.digitize(X[:, :, 0].mean(axis=1), [-0.25, 0.25])
+    clf = SequenceClassifier(**{**FAST, "max_epochs": 30}).fit(X, y)
+    assert clf.predict_proba(X).shape == (150, 3)
+    assert clf.score(X, y) > 0.7
+
+
+def test_class_weight_shifts_predictions():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4, 1)).astype(np.float32)
+    y = np.where(rng.uniform(size=200) < 0.1, "rare", "common")  # noise labels
+    plain = SequenceClassifier(**FAST).fit(X, y)
+    balanced = SequenceClassifier(class_weight="balanced", **FAST).fit(X, y)
+    heavy = SequenceClassifier(class_weight={"rare": 20.0, "common": 1.0}, **FAST)
+    heavy.fit(X, y)
+    share = {
+        name: np.mean(model.predict(X) == "rare")
+        for name, model in [("plain", plain), ("balanced", balanced), ("heavy", heavy)]
+    }
+    assert share["plain"] < share["balanced"] <= share["heavy"]
+    assert share["heavy"] > 0.5
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_ragged_batching_invariance(pooling, bidirectional):
+    X, y = _ragged()
+    clf = SequenceClassifier(pooling=pooling, bidirectional=bidirectional, **FAST).fit(
+        X, y
+    )
+    batched = clf.predict_proba(X)
+    alone = np.vstack([clf.predict_proba([seq]) for seq in X[:10]])
+    np.testing.assert_allclose(alone, batched[:10], rtol=1e-5, atol=1e-6)
+    assert clf.score(X, y) > 0.8
+
+
+def test_tail_of_a_long_sequence_is_not_truncated():
+    X, y = _ragged()
+    clf = SequenceClassifier(**FAST).fit(X, y)
+    rng = np.random.RandomState(1)
+    long = rng.normal(scale=0.1, size=(400, 2)).astype(np.float32)
+    spiked = long.copy()
+    spiked[-1, 0] += 3.0  # only the very last step differs
+    proba = clf.predict_proba([long, spiked, X[0]])
+    assert not np.allclose(proba[0], proba[1])
+
+
+def test_padded_2d_and_3d_input(fitted):
+    clf, X, y = fitted
+    flat = SequenceClassifier(**FAST).fit(X[:, :, 0], y)
+    assert flat.n_features_in_ == X.shape[1]
+    assert flat.predict(X[:5, :, 0]).shape == (5,)
+
+
+def test_token_input_with_embedding():
+    rng = np.random.RandomState(0)
+    # Label: does token 7 occur? Sequences of ids 2..9, ragged.
+    X = [rng.randint(2, 10, size=rng.randint(2, 12)) for _ in range(200)]
+    y = np.array([int(7 in seq) for seq in X])
+    clf = SequenceClassifier(embedding_dim=8, **{**FAST, "max_epochs": 25}).fit(X, y)
+    assert clf.vocabulary_size_ == 10
+    assert clf.score(X, y) > 0.9
+    # The same sequences padded with 0 into a 2-D array predict the same.
+    padded = np.zeros((len(X), max(map(len, X))), dtype=np.int64)
+    for row, seq in zip(padded, X):
+        row[: len(seq)] = seq
+    np.testing.assert_allclose(clf.predict_proba(padded), clf.predict_proba(X))
+    # Ids never seen in fit are read as the out-of-vocabulary id 1.
+    unseen = clf.predict_proba([np.array([2, 3, 50])])
+    oov = clf.predict_proba([np.array([2, 3, 1])])
+    np.testing.assert_allclose(unseen, oov)
+
+
+def test_token_input_errors():
+    clf = SequenceClassifier(embedding_dim=4, vocabulary_size=5, **FAST)
+    with pytest.raises(ValueError, match="token id 9"):
+        clf.fit([np.array([1, 9]), np.array([2])], [0, 1])
+    with pytest.raises(TypeError, match="integer token ids"):
+        clf.fit([np.array([1.5, 2.0]), np.array([2.0])], [0, 1])
+    with pytest.raises(ValueError, match="non-negative"):
+        clf.fit([np.array([1, -2]), np.array([2])], [0, 1])
+    with pytest.raises(ValueError, match="Sequence 1 of X has no tokens"):
+        clf.fit([np.array([1, 2]), np.array([], dtype=int)], [0, 1])
+
+
+def test_early_stopping_is_stratified_and_restores_best():
+    X, y = _sign_of_sum(n=200)
+    clf = SequenceClassifier(
+        early_stopping=True, n_iter_no_change=3, **{**FAST, "max_epochs": 100}
+    ).fit(X, y)
+    assert clf.n_iter_ < 100
+    assert "valid_loss" in clf.history_[-1]
+
+
+def test_same_seed_same_model_and_pickle(fitted):
+    clf, X, y = fitted
+    again = SequenceClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert not hasattr(clone(clf), "classes_")
+
+
+def test_grid_search(fitted):
+    _, X, y = fitted
+    grid = GridSearchCV(
+        SequenceClassifier(**{**FAST, "max_epochs": 3}),
+        {"cell": ["gru", "rnn"], "pooling": ["last", "mean"]},
+        cv=2,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+
+
+def test_bad_input(fitted):
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        SequenceClassifier(**FAST).fit(X, np.full(len(X), "up"))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        SequenceClassifier(**FAST).fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        SequenceClassifier(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="2 features per time step"):
+        clf.predict(np.concatenate([X, X], axis=2))
+    with pytest.raises(NotFittedError):
+        SequenceClassifier().predict_proba(X)
+    with pytest.raises(InvalidParameterError, match="'pooling' parameter"):
+        SequenceClassifier(pooling="attention").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'class_weight' parameter"):
+        SequenceClassifier(class_weight="auto").fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        bad = X.copy()
+        bad[0, 0, 0] = np.nan
+        SequenceClassifier(**FAST).fit(bad, y)
