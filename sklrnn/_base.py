@@ -111,8 +111,9 @@ class _BaseRNN(BaseEstimator, ABC):
     # Hooks of the subclasses -------------------------------------------------
 
     @abstractmethod
-    def _encode_target(self, y):
-        """Check ``y``, learn its encoding and return ``(y_encoded, n_outputs)``."""
+    def _encode_target(self, y, inputs):
+        """Check ``y`` against the net's ``inputs``, learn its encoding and
+        return ``(y_encoded, n_outputs)``."""
 
     @abstractmethod
     def _criterion(self):
@@ -151,7 +152,7 @@ class _BaseRNN(BaseEstimator, ABC):
         previous_input = getattr(self, "_n_step_features", None)
         inputs = self._validate_input(X, reset=True)
         check_consistent_length(_first_array(inputs), y)
-        y_encoded, n_outputs = self._encode_target(y)
+        y_encoded, n_outputs = self._encode_target(y, inputs)
         if reuse and (previous_input, self._n_outputs) != (
             self._n_step_features,
             n_outputs,
@@ -237,11 +238,15 @@ class _BaseRNN(BaseEstimator, ABC):
 
     def _forward(self, X):
         """Validate ``X`` and return the network's raw outputs as float64."""
+        return self._infer(X)[0]
+
+    def _infer(self, X):
+        """Return the raw outputs (float64) and the validated net inputs."""
         check_is_fitted(self)
         inputs = self._validate_input(X, reset=False)
         with torch_context(device=self.net_.device), torch.inference_mode():
             outputs = self.net_.forward(inputs, training=False)
-        return outputs.numpy().astype(np.float64)
+        return outputs.numpy().astype(np.float64), inputs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -177,7 +177,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
             params["module__embedding_dim"] = self.embedding_dim
         return params
 
-    def _encode_target(self, y):
+    def _encode_target(self, y, inputs):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if not (self.warm_start and hasattr(self, "classes_")):

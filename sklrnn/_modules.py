@@ -42,9 +42,10 @@ class RecurrentModule(nn.Module):
         Recurrent cell; ``"rnn"`` is the tanh Elman cell.
     hidden_size, num_layers, bidirectional, dropout
         As in `torch.nn.LSTM`; ``dropout`` also applies to the inputs.
-    pooling : {"last", "mean", "max"}
+    pooling : {"last", "mean", "max"} or None
         How the steps' outputs become one vector per sequence. ``"last"``
-        takes each direction's final state at the sequence's true end.
+        takes each direction's final state at the sequence's true end. None
+        keeps one output per step (sequence tagging).
     num_embeddings, embedding_dim : int or None
         When set, inputs are token ids fed through an embedding.
     """
@@ -97,6 +98,8 @@ class RecurrentModule(nn.Module):
             )
             steps = torch.arange(x.shape[1], device=x.device)
             mask = (steps[None, :] < lengths.to(x.device)[:, None]).unsqueeze(-1)
+        if self.pooling is None:
+            return self.head(outputs)
         return self.head(self._pool(outputs, state, mask))
 
     def _pool(self, outputs, state, mask):
@@ -111,3 +114,14 @@ class RecurrentModule(nn.Module):
         if mask is not None:
             outputs = outputs.masked_fill(~mask, float("-inf"))
         return outputs.max(dim=1).values
+
+
+class StepCrossEntropy(nn.CrossEntropyLoss):
+    """Cross-entropy over every step of ``(batch, steps, classes)`` logits.
+
+    Targets of padded steps are ``ignore_index`` (-100), so padding never
+    enters the loss.
+    """
+
+    def forward(self, logits, target):
+        return super().forward(logits.flatten(0, 1), target.flatten())

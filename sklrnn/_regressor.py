@@ -72,7 +72,7 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
     True
     """
 
-    def _encode_target(self, y):
+    def _encode_target(self, y, inputs):
         y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
         if y.ndim > 2:
             raise ValueError(

@@ -2,9 +2,10 @@ import os
 
 import pytest
 
-# Two threads per test process at most: the suite must not oversubscribe a
-# small CI machine, and results should not depend on the core count.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# One torch thread per test process: the tests' models are tiny, and with two
+# threads a test process slowed 150x whenever anything else used the cores
+# (thread oversubscription). Set before torch is imported.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def pytest_addoption(parser):
