@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
+from sklrnn._callbacks import DivergenceGuard, TrainingDiverged
 from sklrnn._modules import CELLS, RecurrentModule
 from sklrnn.utils._dataset import BatchDataset, batch_collate
 from sklrnn.utils._torch import (
@@ -167,13 +168,29 @@ class _BaseRNN(BaseEstimator, ABC):
         with torch_context(seed, device):
             if not reuse:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
-            self.net_.partial_fit(inputs, y_encoded)
+            try:
+                self.net_.partial_fit(inputs, y_encoded)
+            except TrainingDiverged as diverged:
+                self._raise_diverged(*diverged.args)
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
 
+    def _raise_diverged(self, loss, epoch):
+        """Leave the estimator unfitted and say what to change."""
+        params = self.get_params(deep=False)
+        for attribute in [key for key in vars(self) if key not in params]:
+            delattr(self, attribute)
+        raise ValueError(
+            f"Training diverged: the training loss became {loss} in epoch {epoch}. "
+            f"Lower the learning rate (lr={self.lr}), scale the inputs (e.g. "
+            "StandardScaler or SequenceScaler), or clip the gradients "
+            f"(gradient_clip={self.gradient_clip}). The estimator is left "
+            "unfitted rather than predicting NaN."
+        )
+
     def _build_net(self, n_samples, y_encoded, seed, device):
-        callbacks = []
+        callbacks = [("divergence_guard", DivergenceGuard())]
         if self.gradient_clip is not None:
             callbacks.append(
                 ("gradient_clip", GradientNormClipping(self.gradient_clip))
@@ -242,7 +259,7 @@ class _BaseRNN(BaseEstimator, ABC):
 
     def _infer(self, X):
         """Return the raw outputs (float64) and the validated net inputs."""
-        check_is_fitted(self)
+        check_is_fitted(self, "net_")
         inputs = self._validate_input(X, reset=False)
         with torch_context(device=self.net_.device), torch.inference_mode():
             outputs = self.net_.forward(inputs, training=False)

@@ -1,0 +1,74 @@
+"""Diverging, interrupted, checkpointed and resumed training."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback, Checkpoint, LoadInitState
+
+from sklrnn import LSTMRegressor, SequenceClassifier
+
+FAST = dict(hidden_size=8, max_epochs=4, batch_size=16, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(96, 6)).astype(np.float32)
+    return X, X.sum(axis=1)
+
+
+def test_diverging_training_is_an_error_not_nan_predictions(data):
+    X, y = data
+    est = LSTMRegressor(optimizer="sgd", lr=1e6, gradient_clip=None, **FAST)
+    with pytest.raises(ValueError, match=r"Training diverged.*Lower the learning"):
+        est.fit(X * 1000, y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert not [key for key in vars(est) if key.endswith("_")]
+
+
+def test_huge_but_finite_loss_is_not_divergence(data):
+    # Cross-entropy of a classifier blown up by a huge learning rate grows
+    # without becoming NaN: predictions stay valid probabilities.
+    X, y = data
+    clf = SequenceClassifier(optimizer="sgd", lr=1e6, gradient_clip=None, **FAST)
+    proba = clf.fit(X * 1000, y > 0).predict_proba(X)
+    assert np.isfinite(proba).all()
+
+
+class _InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_the_weights_reached(data):
+    X, y = data
+    reg = LSTMRegressor(callbacks=[_InterruptAt(2)], **{**FAST, "max_epochs": 50})
+    reg.fit(X, y)
+    assert reg.n_iter_ == 2
+    assert np.isfinite(reg.predict(X)).all()
+    assert reg.score(X, y) > -1
+
+
+def test_checkpoint_and_resume(data, tmp_path):
+    X, y = data
+    first = LSTMRegressor(
+        callbacks=[Checkpoint(dirname=tmp_path, monitor="train_loss_best")], **FAST
+    ).fit(X, y)
+    assert (tmp_path / "params.pt").exists()
+    checkpoint = Checkpoint(dirname=tmp_path, monitor="train_loss_best")
+    resumed = LSTMRegressor(
+        callbacks=[checkpoint, LoadInitState(checkpoint)], **FAST
+    ).fit(X, y)
+    # The resumed run starts from the saved weights, optimizer and history.
+    assert resumed.n_iter_ == 2 * FAST["max_epochs"]
+    resumed_first_loss = resumed.history_[FAST["max_epochs"], "train_loss"]
+    fresh_first_loss = first.history_[0, "train_loss"]
+    assert resumed_first_loss < fresh_first_loss
+    np.testing.assert_allclose(
+        resumed_first_loss, first.history_[-1, "train_loss"], rtol=0.5
+    )
