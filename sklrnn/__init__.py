@@ -1,9 +1,17 @@
 """Recurrent neural networks (LSTM, GRU, RNN) as scikit-learn estimators."""
 
 from sklrnn._classifier import SequenceClassifier
+from sklrnn._persistence import load_weights, save_weights
 from sklrnn._regressor import LSTMRegressor
 from sklrnn._tagger import SequenceTagger
 
 __version__ = "0.1.0"
 
-__all__ = ["LSTMRegressor", "SequenceClassifier", "SequenceTagger", "__version__"]
+__all__ = [
+    "LSTMRegressor",
+    "SequenceClassifier",
+    "SequenceTagger",
+    "load_weights",
+    "save_weights",
+    "__version__",
+]

@@ -196,7 +196,7 @@ class _BaseRNN(BaseEstimator, ABC):
                 ("gradient_clip", GradientNormClipping(self.gradient_clip))
             )
         train_split = None
-        if self.early_stopping:
+        if self.early_stopping and n_samples is not None:
             train_split = self._validation_split(n_samples, y_encoded, seed)
             stopper = EarlyStopping(
                 patience=self.n_iter_no_change,

@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -16,6 +15,7 @@ from torch import nn
 
 from sklrnn._base import _BaseRNN
 from sklrnn.utils._docstring import fill_doc
+from sklrnn.utils._labels import encode_labels
 from sklrnn.utils._validation import validate_tokens
 
 OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
@@ -181,8 +181,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if not (self.warm_start and hasattr(self, "classes_")):
-            self._label_encoder = LabelEncoder().fit(y)
-            self.classes_ = self._label_encoder.classes_
+            self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes to "
@@ -193,7 +192,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
             self._class_weights = compute_class_weight(
                 self.class_weight, classes=self.classes_, y=y
             )
-        return self._label_encoder.transform(y).astype(np.int64), len(self.classes_)
+        return encode_labels(self.classes_, y), len(self.classes_)
 
     def _criterion(self):
         if self._class_weights is None:

@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.model_selection import PredefinedSplit
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import _check_y
 from skorch.dataset import ValidSplit
 from torch import nn
@@ -81,9 +80,14 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
             )
         self._y_is_1d = y.ndim == 1
         y_2d = y.reshape(len(y), -1)
-        if not (self.warm_start and hasattr(self, "_target_scaler")):
-            self._target_scaler = StandardScaler().fit(y_2d)
-        return self._target_scaler.transform(y_2d).astype(np.float32), y_2d.shape[1]
+        if not (self.warm_start and hasattr(self, "_y_mean")):
+            self._y_mean = y_2d.mean(axis=0)
+            self._y_scale = np.where(y_2d.std(axis=0) > 0, y_2d.std(axis=0), 1.0)
+        return self._standardise(y_2d).astype(np.float32), y_2d.shape[1]
+
+    def _standardise(self, y_2d):
+        """The target in the units the network is trained on."""
+        return (y_2d - self._y_mean) / self._y_scale
 
     def _criterion(self):
         return nn.MSELoss, {}
@@ -106,7 +110,7 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
             Predictions in the units of the ``y`` seen in ``fit``.
         """
         outputs = self._forward(X)
-        y_pred = self._target_scaler.inverse_transform(outputs)
+        y_pred = outputs * self._y_scale + self._y_mean
         return y_pred.ravel() if self._y_is_1d else y_pred
 
     def __sklearn_tags__(self):

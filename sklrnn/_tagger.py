@@ -2,13 +2,13 @@
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from skorch.dataset import ValidSplit
 
 from sklrnn._base import _BaseRNN
 from sklrnn._modules import StepCrossEntropy
 from sklrnn.utils._docstring import fill_doc
+from sklrnn.utils._labels import encode_labels
 
 IGNORE = -100  # StepCrossEntropy's ignore_index: padded steps
 
@@ -94,8 +94,7 @@ class SequenceTagger(_BaseRNN):
         flat = np.concatenate(labels)
         check_classification_targets(flat)
         if not (self.warm_start and hasattr(self, "classes_")):
-            self._label_encoder = LabelEncoder().fit(flat)
-            self.classes_ = self._label_encoder.classes_
+            self.classes_ = np.unique(flat)
         if len(self.classes_) < 2:
             raise ValueError(
                 "SequenceTagger needs steps of at least 2 classes to learn from; "
@@ -103,7 +102,7 @@ class SequenceTagger(_BaseRNN):
             )
         encoded = np.full((len(labels), _first_dim(inputs)), IGNORE, dtype=np.int64)
         for row, seq_labels in zip(encoded, labels):
-            row[: len(seq_labels)] = self._label_encoder.transform(seq_labels)
+            row[: len(seq_labels)] = encode_labels(self.classes_, seq_labels)
         return encoded, len(self.classes_)
 
     def _module_params(self):

@@ -194,8 +194,8 @@ def test_early_stopping_holds_out_the_tail_and_restores_best(cosine_windows):
     # The restored weights are those of the best epoch: their loss on the
     # last 20 % of the samples is the best validation loss in the history.
     tail = slice(len(X) - n_valid, None)
-    scaled = reg._target_scaler.transform(reg.predict(X[tail]).reshape(-1, 1))
-    target = reg._target_scaler.transform(y[tail].reshape(-1, 1))
+    scaled = reg._standardise(reg.predict(X[tail]).reshape(-1, 1))
+    target = reg._standardise(y[tail].reshape(-1, 1))
     tail_loss = np.mean((scaled - target) ** 2)
     np.testing.assert_allclose(tail_loss, min(reg.history_[:, "valid_loss"]), rtol=1e-3)
 
