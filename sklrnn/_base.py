@@ -57,6 +57,7 @@ class _BaseRNN(BaseEstimator, ABC):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
@@ -82,6 +83,7 @@ class _BaseRNN(BaseEstimator, ABC):
         n_iter_no_change=10,
         tol=1e-4,
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -103,6 +105,7 @@ class _BaseRNN(BaseEstimator, ABC):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -165,7 +168,7 @@ class _BaseRNN(BaseEstimator, ABC):
         self._n_outputs = n_outputs
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
-        with torch_context(seed, device):
+        with torch_context(seed, device, self.n_threads):
             if not reuse:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
             try:
@@ -261,7 +264,8 @@ class _BaseRNN(BaseEstimator, ABC):
         """Return the raw outputs (float64) and the validated net inputs."""
         check_is_fitted(self, "net_")
         inputs = self._validate_input(X, reset=False)
-        with torch_context(device=self.net_.device), torch.inference_mode():
+        context = torch_context(device=self.net_.device, n_threads=self.n_threads)
+        with context, torch.inference_mode():
             outputs = self.net_.forward(inputs, training=False)
         return outputs.numpy().astype(np.float64), inputs
 

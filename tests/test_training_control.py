@@ -1,6 +1,7 @@
 """Diverging, interrupted, checkpointed and resumed training."""
 
 import numpy as np
+import torch
 import pytest
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
@@ -72,3 +73,29 @@ def test_checkpoint_and_resume(data, tmp_path):
     np.testing.assert_allclose(
         resumed_first_loss, first.history_[-1, "train_loss"], rtol=0.5
     )
+
+
+class _ThreadProbe(Callback):
+    def on_epoch_begin(self, net, **kwargs):
+        self.threads = torch.get_num_threads()
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_n_threads_is_scoped_to_fit_and_predict(data, n_threads):
+    X, y = data
+    before = torch.get_num_threads()
+    probe = _ThreadProbe()
+    reg = LSTMRegressor(n_threads=n_threads, callbacks=[probe], **FAST).fit(X, y)
+    assert probe.threads == n_threads
+    assert torch.get_num_threads() == before
+    reg.predict(X)
+    assert torch.get_num_threads() == before
+
+
+def test_default_threads_follow_the_workers_share(monkeypatch):
+    from sklrnn.utils._torch import resolve_n_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert resolve_n_threads(None) == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert resolve_n_threads(None) >= 1

@@ -50,6 +50,14 @@ torch.optim.Optimizer class, default="adam"
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and predict. ``"auto"`` takes a GPU when torch sees one.
 
+    n_threads : int or None, default=None
+        torch threads for this estimator's training and prediction, set only
+        for their duration. None takes the process's share: the
+        ``OMP_NUM_THREADS`` that joblib and Dask give their workers, else the
+        cores available. Small networks often run as fast on one thread, and
+        two processes with two threads each on two cores can slow each other
+        down many times over.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, shuffling, dropout and the validation split. Pass an
         int for the same model, and the same predictions, on every call.

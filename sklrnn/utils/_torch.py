@@ -6,6 +6,7 @@ user had.
 """
 
 import contextlib
+import os
 
 import numpy as np
 import torch
@@ -54,6 +55,33 @@ def resolve_optimizer(optimizer):
     return optimizer
 
 
+def resolve_n_threads(n_threads):
+    """Threads for torch's intra-op work: the given number, or a fair share.
+
+    None follows the environment the process was started in: joblib's loky
+    workers and Dask's nannies set ``OMP_NUM_THREADS`` to each worker's share
+    of the cores, so workers do not oversubscribe the machine; a plain process
+    takes the cores it may run on.
+
+    Examples
+    --------
+    >>> resolve_n_threads(3)
+    3
+    >>> resolve_n_threads(None) >= 1
+    True
+    """
+    if n_threads is not None:
+        return n_threads
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        return int(share)
+    return (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1)
+    )
+
+
 def _denormals_flushed():
     # torch has no getter for the flush-to-zero mode: a float32 subnormal
     # times one comes out as zero only when denormals are flushed.
@@ -62,13 +90,15 @@ def _denormals_flushed():
 
 
 @contextlib.contextmanager
-def torch_context(seed=None, device="cpu"):
-    """Seed torch and flush denormals for the block, then restore both.
+def torch_context(seed=None, device="cpu", n_threads=None):
+    """Seed torch, set its threads and flush denormals for the block, then
+    restore all three.
 
     Long tanh recurrences spend most of their CPU time on denormal numbers
     unless they are flushed to zero; flushing halves training time and does not
-    change results at float32 precision that matters here. The user's RNG
-    state and flush mode are put back on exit.
+    change results at float32 precision that matters here. torch's thread
+    count is process-wide, so it is set only here (see `resolve_n_threads`).
+    The user's RNG state, thread count and flush mode are put back on exit.
 
     Examples
     --------
@@ -82,11 +112,17 @@ def torch_context(seed=None, device="cpu"):
     """
     devices = [torch.cuda.current_device()] if str(device).startswith("cuda") else []
     was_flushed = _denormals_flushed()
+    previous_threads = torch.get_num_threads()
+    threads = resolve_n_threads(n_threads)
     with torch.random.fork_rng(devices=devices):
         if seed is not None:
             torch.manual_seed(seed)
         torch.set_flush_denormal(True)
+        if threads != previous_threads:
+            torch.set_num_threads(threads)
         try:
             yield
         finally:
             torch.set_flush_denormal(was_flushed)
+            if threads != previous_threads:
+                torch.set_num_threads(previous_threads)
