@@ -1,8 +1,8 @@
 """Diverging, interrupted, checkpointed and resumed training."""
 
 import numpy as np
-import torch
 import pytest
+import torch
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 
