@@ -67,3 +67,13 @@ def test_ragged_lists():
 def test_list_of_equal_rows_is_a_table():
     est = BaseEstimator()
     assert validate_sequences(est, [[1, 2], [3, 4]], reset=True).shape == (2, 2, 1)
+
+
+@pytest.mark.parametrize("X", [["hi there", "bye now"], "hi there"])
+def test_text_points_to_the_tokenizer(X):
+    from sklrnn.utils._validation import validate_tokens
+
+    with pytest.raises(TypeError, match="TextTokenizer"):
+        validate_sequences(BaseEstimator(), X, reset=True)
+    with pytest.raises(TypeError, match="TextTokenizer"):
+        validate_tokens(BaseEstimator(), X, reset=True)

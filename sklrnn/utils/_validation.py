@@ -122,6 +122,7 @@ def validate_sequences(estimator, X, *, reset):
     3
     """
     name = type(estimator).__name__
+    _reject_text(X, name)
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError(
             f"X is an empty {type(X).__name__}; pass at least one sequence."
@@ -194,6 +195,17 @@ def pad_sequences(sequences):
     return padded, lengths
 
 
+def _reject_text(X, name):
+    """Strings where numbers or token ids belong: point to TextTokenizer."""
+    first = X[0] if isinstance(X, (list, tuple)) and len(X) else None
+    if isinstance(X, str) or isinstance(first, str):
+        raise TypeError(
+            f"X holds text, but {name} takes numbers or token ids. Turn text "
+            "into token ids with sklrnn.preprocessing.TextTokenizer, e.g. "
+            "make_pipeline(TextTokenizer(), SequenceClassifier(embedding_dim=32))."
+        )
+
+
 def validate_tokens(estimator, X, *, reset):
     """Check token ids; return ``(padded, lengths)`` as int64 arrays.
 
@@ -211,7 +223,8 @@ def validate_tokens(estimator, X, *, reset):
     ([[4, 2, 7], [3, 0, 0]], [3, 1])
     """
     name = type(estimator).__name__
-    if isinstance(X, str) or len(X) == 0:
+    _reject_text(X, name)
+    if len(X) == 0:
         raise ValueError(
             f"{name} with embedding_dim set takes sequences of integer token "
             "ids, e.g. from TextTokenizer; got an empty input or a string."

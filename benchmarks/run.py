@@ -1,0 +1,164 @@
+"""sklrnn against the plain-PyTorch reference loops, in one sitting.
+
+    python benchmarks/run.py            # full sizes, 3 rounds
+    python benchmarks/run.py --quick    # fewer epochs and rounds
+
+Every run is a fresh process with the same thread count (``BENCH_THREADS``,
+default 2); reference and sklrnn runs alternate, and the table shows medians
+and the ratio sklrnn / plain PyTorch against the targets of the performance
+issue. The reference scripts live in ``BENCH_DIR`` (default
+``../shared/bench`` next to the repository).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", HERE.parents[1] / "shared" / "bench"))
+
+
+def run(command, cwd):
+    """Run one benchmark process and return its JSON record."""
+    result = subprocess.run(
+        [sys.executable, *command], cwd=cwd, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise RuntimeError(f"{command} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def reference(script, *args):
+    return run([script, *args], BENCH_DIR)
+
+
+def ours(workload, *args):
+    return run([str(HERE / "workloads.py"), workload, *args], HERE)
+
+
+def rounds(n, pairs):
+    """Alternate the runs of each pair ``n`` times; collect records by name."""
+    records = {}
+    for _ in range(n):
+        for name, job in pairs.items():
+            records.setdefault(name, []).append(job())
+    return records
+
+
+def median_of(records, key):
+    return statistics.median(record[key] for record in records)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args()
+    n_rounds = args.rounds or (1 if args.quick else 3)
+    w1_epochs = "20" if args.quick else "100"
+    epochs = "1" if args.quick else "3"
+    steps = "100000" if args.quick else "1000000"
+
+    print(f"rounds: {n_rounds}; threads: {os.environ.get('BENCH_THREADS', '2')}")
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    results = rounds(
+        n_rounds,
+        {
+            "W1 torch": lambda: reference(
+                "w1_airline_torch.py", "--impl", "torch", "--epochs", w1_epochs
+            ),
+            "W1 sklrnn": lambda: ours("W1", "--epochs", w1_epochs),
+            "W2 torch": lambda: reference(
+                "w2_cosine_torch.py", "--impl", "torch", "--epochs", epochs
+            ),
+            "W2 torch+ftz": lambda: reference(
+                "w2_cosine_torch.py", "--impl", "torch", "--epochs", epochs, "--ftz"
+            ),
+            "W2 sklrnn": lambda: ours("W2", "--epochs", epochs),
+            "W5 torch": lambda: reference(
+                "w5_seqclass_torch.py", "--impl", "torch", "--epochs", epochs
+            ),
+            "W5 sklrnn": lambda: ours("W5", "--epochs", epochs),
+        },
+    )
+    w6 = ours("W6", "--steps", steps)
+
+    rows = []
+
+    def ratio_row(label, ref, sk, key, target):
+        a, b = median_of(results[ref], key), median_of(results[sk], key)
+        ratio = b / a
+        rows.append(
+            (
+                label,
+                f"{a:.3f}",
+                f"{b:.3f}",
+                f"{ratio:.2f}",
+                f"<= {target}",
+                "pass" if ratio <= target else "FAIL",
+            )
+        )
+
+    ratio_row("W1 fit s (batch 1)", "W1 torch", "W1 sklrnn", "fit_s", 1.5)
+    ratio_row(
+        "W2 epoch s, unflushed ref", "W2 torch", "W2 sklrnn", "epoch_s_median", 1.05
+    )
+    ratio_row(
+        "W2 epoch s, flushed ref", "W2 torch+ftz", "W2 sklrnn", "epoch_s_median", 1.05
+    )
+    ratio_row("W5 epoch s (batch 128)", "W5 torch", "W5 sklrnn", "epoch_s_median", 1.05)
+    for workload in ("W2", "W5"):
+        records = results[f"{workload} sklrnn"]
+        plain = median_of(records, "module_predict_s")
+        mine = median_of(records, "predict_s")
+        throughput = plain / mine
+        rows.append(
+            (
+                f"{workload} predict throughput",
+                f"{plain:.3f}",
+                f"{mine:.3f}",
+                f"{throughput:.2f}",
+                ">= 0.95",
+                "pass" if throughput >= 0.95 else "FAIL",
+            )
+        )
+    windows_mb = max(w6["make_windows_peak_mb"], w6["sliding_transform_peak_mb"])
+    rows.append(
+        (
+            f"W6 windowing MB ({w6['steps']} x 500)",
+            "-",
+            f"{windows_mb:.1f}",
+            "-",
+            "< 50",
+            "pass" if windows_mb < 50 else "FAIL",
+        )
+    )
+    rows.append(
+        (
+            "W6 predict peak RSS MB",
+            "-",
+            f"{w6['peak_rss_mb']:.0f}",
+            "-",
+            "< 1024",
+            "pass" if w6["peak_rss_mb"] < 1024 else "FAIL",
+        )
+    )
+
+    header = ("workload", "plain PyTorch", "sklrnn", "ratio", "target", "result")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(6)]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    w1_rmse = median_of(results["W1 sklrnn"], "test_rmse")
+    print(
+        f"W1 test RMSE: plain {median_of(results['W1 torch'], 'test_rmse'):.1f}, "
+        f"sklrnn {w1_rmse:.1f} passengers; W6 predict {w6['predict_s']} s"
+    )
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
