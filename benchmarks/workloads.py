@@ -60,22 +60,30 @@ def _timed_epochs(estimator, X, y, epochs):
     return warm, times, region
 
 
-def _predict_ratio(estimator, X, batch_size):
-    """Seconds of ``predict`` and of the bare module over the same batches."""
-    t0 = time.perf_counter()
-    estimator.predict(X)
-    ours = time.perf_counter() - t0
+def _predict_ratio(estimator, X, batch_size, repeats=3):
+    """Median seconds of ``predict`` and of the bare module over the same
+    batches, after one warm-up call of each."""
     module = estimator.net_.module_.eval()
     tensor = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     if tensor.ndim == 2:
         tensor = tensor.unsqueeze(-1)
-    t0 = time.perf_counter()
-    with torch.inference_mode():
-        torch.cat(
-            [module(tensor[i : i + batch_size]) for i in range(0, len(X), batch_size)]
-        )
-    plain = time.perf_counter() - t0
-    return ours, plain
+
+    def plain():
+        with torch.inference_mode():
+            torch.cat(
+                [
+                    module(tensor[i : i + batch_size])
+                    for i in range(0, len(X), batch_size)
+                ]
+            )
+
+    timings = {"ours": [], "plain": []}
+    for _ in range(repeats + 1):
+        for name, call in (("ours", lambda: estimator.predict(X)), ("plain", plain)):
+            t0 = time.perf_counter()
+            call()
+            timings[name].append(time.perf_counter() - t0)
+    return median(timings["ours"][1:]), median(timings["plain"][1:])
 
 
 def w1(args):
