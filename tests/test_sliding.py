@@ -227,3 +227,12 @@ def test_tags():
     assert tags.input_tags.allow_nan is False
     assert tags.input_tags.two_d_array is True
     assert tags.requires_fit is True
+
+
+def test_a_column_named_padding_clashes_with_the_indicator():
+    import pandas as pd
+
+    frame = pd.DataFrame({"padding": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="named 'padding'"):
+        SlidingWindowTransformer(window=2).fit(frame)
+    SlidingWindowTransformer(window=2, add_indicator=False).fit(frame)

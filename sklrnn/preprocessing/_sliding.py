@@ -123,6 +123,12 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         X = self._validate_series(X, reset=True)
+        if self.add_indicator and "padding" in getattr(self, "feature_names_in_", []):
+            raise ValueError(
+                "X has a column named 'padding', the name of the padding "
+                "indicator this transformer adds; rename the column or set "
+                "add_indicator=False."
+            )
         n_steps = X.shape[0]
         if self.window > n_steps:
             # "1 sample" is the wording check_fit2d_1sample looks for.
