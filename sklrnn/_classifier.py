@@ -15,7 +15,7 @@ from torch import nn
 
 from sklrnn._base import _BaseRNN
 from sklrnn.utils._docstring import fill_doc
-from sklrnn.utils._labels import encode_labels
+from sklrnn.utils._labels import check_no_missing_labels, encode_labels
 from sklrnn.utils._validation import validate_tokens
 
 OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
@@ -181,6 +181,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
 
     def _encode_target(self, y, inputs):
         y = column_or_1d(y, warn=True)
+        check_no_missing_labels(y)
         check_classification_targets(y)
         if not (self.warm_start and hasattr(self, "classes_")):
             self.classes_ = np.unique(y)

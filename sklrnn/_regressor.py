@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.model_selection import PredefinedSplit
-from sklearn.utils.validation import _check_y
+from sklearn.utils.validation import _check_y, check_array
 from skorch.dataset import ValidSplit
 from torch import nn
 
@@ -73,6 +73,7 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
 
     def _encode_target(self, y, inputs):
         y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
+        y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
         if y.ndim > 2:
             raise ValueError(
                 f"y has {y.ndim} dimensions; LSTMRegressor takes y of shape "

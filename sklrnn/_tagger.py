@@ -8,7 +8,7 @@ from skorch.dataset import ValidSplit
 from sklrnn._base import _BaseRNN
 from sklrnn._modules import StepCrossEntropy
 from sklrnn.utils._docstring import fill_doc
-from sklrnn.utils._labels import encode_labels
+from sklrnn.utils._labels import check_no_missing_labels, encode_labels
 
 IGNORE = -100  # StepCrossEntropy's ignore_index: padded steps
 
@@ -17,6 +17,23 @@ def _step_counts(inputs):
     if isinstance(inputs, dict):
         return inputs["lengths"]
     return np.full(len(inputs), inputs.shape[1])
+
+
+def _checked_labels(y, counts):
+    """``y`` as per-sequence label arrays, one label per step of ``X``."""
+    labels = _label_sequences(y)
+    if len(labels) != len(counts):
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: "
+            f"X has {len(counts)} sequences, y has {len(labels)}."
+        )
+    for i, (seq_labels, n_steps) in enumerate(zip(labels, counts)):
+        if seq_labels.shape != (n_steps,):
+            raise ValueError(
+                f"Sequence {i} has {n_steps} steps but its labels have shape "
+                f"{seq_labels.shape}; SequenceTagger needs one label per step."
+            )
+    return labels
 
 
 def _label_sequences(y):
@@ -78,20 +95,9 @@ class SequenceTagger(_BaseRNN):
     """
 
     def _encode_target(self, y, inputs):
-        labels = _label_sequences(y)
-        counts = _step_counts(inputs)
-        if len(labels) != len(counts):
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: "
-                f"X has {len(counts)} sequences, y has {len(labels)}."
-            )
-        for i, (seq_labels, n_steps) in enumerate(zip(labels, counts)):
-            if seq_labels.shape != (n_steps,):
-                raise ValueError(
-                    f"Sequence {i} has {n_steps} steps but its labels have shape "
-                    f"{seq_labels.shape}; SequenceTagger needs one label per step."
-                )
+        labels = _checked_labels(y, _step_counts(inputs))
         flat = np.concatenate(labels)
+        check_no_missing_labels(flat)
         check_classification_targets(flat)
         if not (self.warm_start and hasattr(self, "classes_")):
             self.classes_ = np.unique(flat)
@@ -170,8 +176,10 @@ class SequenceTagger(_BaseRNN):
         score : float
             Share of steps labelled correctly.
         """
-        predicted = np.concatenate([np.ravel(p) for p in self.predict(X)])
-        return float(np.mean(predicted == np.concatenate(_label_sequences(y))))
+        predicted = self.predict(X)
+        labels = _checked_labels(y, [len(p) for p in predicted])
+        hits = np.concatenate([p == t for p, t in zip(predicted, labels)])
+        return float(np.mean(hits))
 
 
 def _first_dim(inputs):

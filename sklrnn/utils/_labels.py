@@ -24,3 +24,24 @@ def encode_labels(classes, labels):
             "learn new ones."
         )
     return indices.astype(np.int64)
+
+
+def check_no_missing_labels(labels):
+    """Refuse None or NaN among labels, naming where they are.
+
+    Examples
+    --------
+    >>> check_no_missing_labels(np.array(["a", None], dtype=object))
+    Traceback (most recent call last):
+    ...
+    ValueError: y has missing labels (None or NaN) at positions [1]; ...
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind != "O":
+        return
+    missing = [i for i, label in enumerate(labels) if label is None or label != label]
+    if missing:
+        raise ValueError(
+            f"y has missing labels (None or NaN) at positions {missing[:10]}; "
+            "drop those samples or give them a label."
+        )
