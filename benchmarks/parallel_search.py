@@ -30,11 +30,12 @@ import os
 import statistics
 import sys
 import time
+from unittest import mock
 
 import joblib
 import numpy as np
 import torch
-from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.model_selection import GridSearchCV, ParameterGrid, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
@@ -157,7 +158,8 @@ def main():
     print(
         f"# torch {torch.__version__}, {cores or os.cpu_count()} cores, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
-        f"{len(GRID['slidingwindowtransformer__window']) * 2} candidates x 3 folds, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+        f"{len(ParameterGrid(GRID))} candidates x 3 folds, "
         f"max_epochs={args.max_epochs}, batch_size=8, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
@@ -172,39 +174,66 @@ def main():
     except ImportError:
         print("# dask.distributed not installed: pip install sklrnn[dask]")
     else:
-        start = time.perf_counter()
-        with (
-            LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster),
-        ):
-            startup = time.perf_counter() - start
-            row = run_config("dask LocalCluster 2x1", None, None, "dask", args, X, y)
-            row["warmup"] += startup
-            rows.append(row)
+        # A LocalCluster's nannies run in this process and write their
+        # workers' OMP_NUM_THREADS=1 into its environment: put it back after.
+        with mock.patch.dict(os.environ):
+            start = time.perf_counter()
+            with (
+                LocalCluster(
+                    n_workers=2,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                ) as cluster,
+                Client(cluster),
+            ):
+                startup = time.perf_counter() - start
+                row = run_config(
+                    "dask LocalCluster 2x1", None, None, "dask", args, X, y
+                )
+                row["warmup"] += startup
+                rows.append(row)
     rows.append(run_config("n_jobs=2, n_threads=2", 2, 2, None, args, X, y))
 
-    base = rows[0]["seconds"]
-    single = rows[1]["scores"]
-    header = (
-        f"| {'configuration':<24} | wall s | x n_jobs=1 | runs | start-up s "
-        f"| load | same scores as 1 thread | threads used in training |"
-    )
-    print(header)
-    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
+    print_table(rows)
+    print(f"# load average at the end {os.getloadavg()[0]:.2f}")
+
+
+def print_table(rows):
+    """Print the rows as a Markdown table, times relative to the first row."""
+    base, single = rows[0]["seconds"], rows[1]["scores"]
+    table = [
+        [
+            "configuration",
+            "wall s (median)",
+            "x n_jobs=1",
+            "runs",
+            "start-up s",
+            "load avg",
+            "same scores as 1 thread",
+            "threads used in training",
+        ]
+    ]
     for row in rows:
         same = np.allclose(row["scores"], single, rtol=1e-9, atol=1e-12)
-        print(
-            f"| {row['name']:<24} | {row['seconds']:6.2f} | "
-            f"{row['seconds'] / base:10.2f} | {row['runs']:4d} | "
-            f"{row['warmup']:10.1f} | {row['load'][0]:.1f}-{row['load'][1]:.1f} | "
-            f"{'yes' if same else 'no':<24} | {row['threads']} |"
+        table.append(
+            [
+                row["name"],
+                f"{row['seconds']:.2f}",
+                f"{row['seconds'] / base:.2f}",
+                str(row["runs"]),
+                f"{row['warmup']:.1f}",
+                f"{row['load'][0]:.1f}-{row['load'][1]:.1f}",
+                "yes" if same else "no",
+                row["threads"],
+            ]
         )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for n, line in enumerate(table):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 if __name__ == "__main__":

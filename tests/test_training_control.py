@@ -99,3 +99,31 @@ def test_default_threads_follow_the_workers_share(monkeypatch):
     assert resolve_n_threads(None) == 3
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert resolve_n_threads(None) >= 1
+
+
+def test_flush_denormal_does_not_leak_into_torchs_thread_pool(data):
+    X, y = data
+    LSTMRegressor(n_threads=2, **FAST).fit(X, y)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tiny = torch.full((4_000_000,), 1e-40)  # float32 subnormals
+        assert int(((tiny * 1.0) == 0).sum()) == 0
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_threading_backend_matches_sequential_fits(data):
+    from joblib import Parallel, delayed
+
+    X, y = data
+
+    def fit_predict(seed):
+        return LSTMRegressor(**{**FAST, "random_state": seed}).fit(X, y).predict(X)
+
+    sequential = [fit_predict(seed) for seed in range(4)]
+    threaded = Parallel(n_jobs=2, backend="threading")(
+        delayed(fit_predict)(seed) for seed in range(4)
+    )
+    for a, b in zip(sequential, threaded):
+        np.testing.assert_array_equal(a, b)

@@ -7,6 +7,7 @@ user had.
 
 import contextlib
 import os
+import threading
 
 import numpy as np
 import torch
@@ -96,9 +97,11 @@ def torch_context(seed=None, device="cpu", n_threads=None):
 
     Long tanh recurrences spend most of their CPU time on denormal numbers
     unless they are flushed to zero; flushing halves training time and does not
-    change results at float32 precision that matters here. torch's thread
-    count is process-wide, so it is set only here (see `resolve_n_threads`).
-    The user's RNG state, thread count and flush mode are put back on exit.
+    change results at float32 precision that matters here. Only the calling
+    thread flushes: torch's other intra-op threads keep the user's mode, so
+    the gain is partial with ``n_threads > 1``. torch's thread count is
+    process-wide, so it is set only here (see `resolve_n_threads`). The
+    user's RNG state, thread count and flush mode are put back on exit.
 
     Examples
     --------
@@ -111,18 +114,38 @@ def torch_context(seed=None, device="cpu", n_threads=None):
     True
     """
     devices = [torch.cuda.current_device()] if str(device).startswith("cuda") else []
-    was_flushed = _denormals_flushed()
-    previous_threads = torch.get_num_threads()
-    threads = resolve_n_threads(n_threads)
-    with torch.random.fork_rng(devices=devices):
+    with _TORCH_STATE, torch.random.fork_rng(devices=devices):
+        was_flushed = _denormals_flushed()
+        previous_threads = torch.get_num_threads()
+        threads = resolve_n_threads(n_threads)
+        if threads != previous_threads:
+            torch.set_num_threads(threads)
+        _start_thread_pool(threads)
         if seed is not None:
             torch.manual_seed(seed)
         torch.set_flush_denormal(True)
-        if threads != previous_threads:
-            torch.set_num_threads(threads)
         try:
             yield
         finally:
             torch.set_flush_denormal(was_flushed)
             if threads != previous_threads:
                 torch.set_num_threads(previous_threads)
+
+
+# One sklrnn fit or predict at a time per process: the seed, thread count and
+# flush mode are process-wide, so concurrent fits (joblib's threading backend)
+# would otherwise share one random generator and race on the settings.
+_TORCH_STATE = threading.RLock()
+_STARTED_POOLS = set()
+
+
+def _start_thread_pool(threads):
+    """Create torch's intra-op threads before denormals are flushed.
+
+    A new thread inherits the floating-point mode of the thread that starts
+    it: a pool started inside the flushed block would go on flushing after
+    it. Only the calling thread flushes; the pool's threads do not.
+    """
+    if threads > 1 and threads not in _STARTED_POOLS:
+        torch.ones(threads * 65536).sum()  # large enough to run in parallel
+        _STARTED_POOLS.add(threads)
