@@ -166,6 +166,11 @@ class _BaseRNN(BaseEstimator, ABC):
                 "fit; set warm_start=False to train a new network."
             )
         self._n_outputs = n_outputs
+        return self._train(inputs, y_encoded, reuse)
+
+    def _train(self, inputs, y_encoded, reuse):
+        """Seed, build the net (unless ``reuse``) and train it on net inputs and
+        encoded targets; the part of `fit` after the data are checked."""
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         with torch_context(seed, device, self.n_threads):
@@ -201,6 +206,7 @@ class _BaseRNN(BaseEstimator, ABC):
         train_split = None
         if self.early_stopping and n_samples is not None:
             train_split = self._validation_split(n_samples, y_encoded, seed)
+            self._check_split(train_split, n_samples, y_encoded)
             stopper = EarlyStopping(
                 patience=self.n_iter_no_change,
                 threshold=self.tol,
@@ -218,9 +224,9 @@ class _BaseRNN(BaseEstimator, ABC):
             criterion=criterion,
             **{f"criterion__{key}": value for key, value in criterion_params.items()},
             optimizer=resolve_optimizer(self.optimizer),
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            lr=float(self.lr),
+            max_epochs=int(self.max_epochs),
+            batch_size=int(self.batch_size),
             dataset=BatchDataset,
             iterator_train__shuffle=True,
             iterator_train__collate_fn=batch_collate,
@@ -234,15 +240,30 @@ class _BaseRNN(BaseEstimator, ABC):
             **(self.net_kwargs or {}),
         )
 
+    def _check_split(self, train_split, n_samples, y_encoded):
+        """Try the early-stopping split now, so a failure comes before training
+        and names the settings to change."""
+        try:
+            train_split(np.arange(n_samples), y_encoded)
+        except ValueError as error:
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {n_samples} samples: {error} Pass "
+                "more samples, change validation_fraction or set "
+                "early_stopping=False."
+            ) from None
+
     def _module_params(self):
+        # int()/bool()/float(): numpy scalars (a grid built with np.arange)
+        # pass the constraints but not torch's argument checks.
         return {
-            "module__input_size": self._n_step_features,
-            "module__output_size": self._n_outputs,
+            "module__input_size": int(self._n_step_features),
+            "module__output_size": int(self._n_outputs),
             "module__cell": self.cell,
-            "module__hidden_size": self.hidden_size,
-            "module__num_layers": self.num_layers,
-            "module__bidirectional": self.bidirectional,
-            "module__dropout": self.dropout,
+            "module__hidden_size": int(self.hidden_size),
+            "module__num_layers": int(self.num_layers),
+            "module__bidirectional": bool(self.bidirectional),
+            "module__dropout": float(self.dropout),
         }
 
     def _validate_input(self, X, reset):

@@ -175,8 +175,8 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
     def _module_params(self):
         params = {**super()._module_params(), "module__pooling": self.pooling}
         if self.embedding_dim is not None:
-            params["module__num_embeddings"] = self.vocabulary_size_
-            params["module__embedding_dim"] = self.embedding_dim
+            params["module__num_embeddings"] = int(self.vocabulary_size_)
+            params["module__embedding_dim"] = int(self.embedding_dim)
         return params
 
     def _encode_target(self, y, inputs):

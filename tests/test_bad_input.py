@@ -341,15 +341,10 @@ add(
 
 # early_stopping holds out validation_fraction; too few samples must fail
 # before training, naming the setting.
-EARLY_STOPPING_BUG = (
-    "bug: too few samples for early_stopping's validation split fail inside "
-    "skorch's fit loop, after on_train_begin, with scikit-learn's splitter "
-    "message that names neither early_stopping nor validation_fraction"
-)
 for name, n, xfail in [
     ("LSTMRegressor", 1, ""),
-    ("SequenceClassifier", 4, EARLY_STOPPING_BUG),
-    ("SequenceTagger", 1, EARLY_STOPPING_BUG),
+    ("SequenceClassifier", 4, ""),
+    ("SequenceTagger", 1, ""),
 ]:
     add(
         name,
@@ -1184,18 +1179,18 @@ NUMPY_SCALAR_BUG = (
     "where the parameters are handed to torch)"
 )
 NUMPY_PARAMS = [
-    ("LSTMRegressor", dict(hidden_size=np.int64(3)), NUMPY_SCALAR_BUG),
+    ("LSTMRegressor", dict(hidden_size=np.int64(3)), ""),
     ("LSTMRegressor", dict(num_layers=np.int64(2)), ""),
-    ("LSTMRegressor", dict(batch_size=np.int64(4)), NUMPY_SCALAR_BUG),
+    ("LSTMRegressor", dict(batch_size=np.int64(4)), ""),
     ("LSTMRegressor", dict(max_epochs=np.int64(1)), ""),
-    ("LSTMRegressor", dict(bidirectional=np.bool_(True)), NUMPY_SCALAR_BUG),
+    ("LSTMRegressor", dict(bidirectional=np.bool_(True)), ""),
     ("LSTMRegressor", dict(lr=np.float32(0.01), dropout=np.float64(0.1)), ""),
     (
         "LSTMRegressor",
         dict(early_stopping=np.bool_(True), n_iter_no_change=np.int64(2)),
         "",
     ),
-    ("SequenceClassifier", dict(embedding_dim=np.int64(3)), NUMPY_SCALAR_BUG),
+    ("SequenceClassifier", dict(embedding_dim=np.int64(3)), ""),
     ("SequenceClassifier", dict(embedding_dim=2, vocabulary_size=np.int64(20)), ""),
 ]
 if CHAR_GENERATOR is not None:
