@@ -19,18 +19,28 @@ def _to_tensor(data):
 
 def _take(data, indices):
     if isinstance(data, dict):
-        return {key: value[indices] for key, value in data.items()}
+        return {key: _take(value, indices) for key, value in data.items()}
     return data[indices]
+
+
+def _as_slice(indices):
+    """A slice for consecutive indices (prediction batches), else the indices:
+    slicing a C-contiguous array gives a view, fancy indexing a copy."""
+    start, stop = int(indices[0]), int(indices[-1]) + 1
+    if stop - start == len(indices) and (np.diff(indices) == 1).all():
+        return slice(start, stop)
+    return indices
 
 
 class BatchDataset(Dataset):
     """`skorch.dataset.Dataset` over numpy arrays (or dicts of them), batch-wise."""
 
     def __getitems__(self, indices):
-        indices = np.asarray(indices)
+        n_rows = len(indices)
+        indices = _as_slice(np.asarray(indices))
         X = _to_tensor(_take(self.X, indices))
         if self.y is None:
-            y = torch.zeros(len(indices))
+            y = torch.zeros(n_rows)
         else:
             y = _to_tensor(_take(self.y, indices))
         return X, y
@@ -39,3 +49,8 @@ class BatchDataset(Dataset):
 def batch_collate(batch):
     """The batch is assembled by `BatchDataset.__getitems__`; pass it through."""
     return batch
+
+
+def batch_tensors(data, indices):
+    """Tensors of the rows ``indices`` (a slice gives views) of arrays or dicts."""
+    return _to_tensor(_take(data, indices))
