@@ -1,4 +1,5 @@
-# Two commands do all the set-up: `make demo` and `make test`.
+# Two commands do all the set-up: `make demo` and `make test` (lint, tests,
+# doctests, examples, and the docs build with warnings as errors).
 # Both create .venv on first use and install a CPU build of torch.
 PYTHON ?= python3
 VENV := .venv
@@ -24,3 +25,15 @@ test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+	$(MAKE) docs
+
+# The documentation site, into docs/_build/html, with warnings as errors. It
+# runs every example of the gallery; one torch thread each keeps the tiny
+# models fast when anything else uses the cores.
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
+.PHONY: docs
+docs: $(VENV)/.docs-installed
+	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

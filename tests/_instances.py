@@ -1,6 +1,7 @@
 """Small, fast settings for the scikit-learn common checks, and known failures."""
 
 INIT_PARAMS = {
+    "CharLSTMGenerator": dict(hidden_size=4, window=8, max_epochs=1, random_state=0),
     "LSTMRegressor": dict(hidden_size=4, max_epochs=2, random_state=0),
     "SequenceClassifier": dict(hidden_size=4, max_epochs=2, random_state=0),
     "SequenceTagger": dict(hidden_size=4, max_epochs=2, random_state=0),

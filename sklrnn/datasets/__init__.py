@@ -1,6 +1,7 @@
-"""Small real and synthetic series for examples and tests."""
+"""Small real and synthetic series, and a text, for examples and tests."""
 
 from sklrnn.datasets._airline import load_airline
 from sklrnn.datasets._cosine import make_cosine
+from sklrnn.datasets._text import load_text_corpus
 
-__all__ = ["load_airline", "make_cosine"]
+__all__ = ["load_airline", "load_text_corpus", "make_cosine"]
