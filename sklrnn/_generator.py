@@ -445,15 +445,15 @@ class CharLSTMGenerator(_BaseRNN):
     def _module_params(self):
         n_chars = len(self.vocabulary_)
         return {
-            "module__input_size": self.embedding_dim,
+            "module__input_size": int(self.embedding_dim),
             "module__output_size": n_chars,
             "module__cell": self.cell,
-            "module__hidden_size": self.hidden_size,
-            "module__num_layers": self.num_layers,
-            "module__dropout": self.dropout,
+            "module__hidden_size": int(self.hidden_size),
+            "module__num_layers": int(self.num_layers),
+            "module__dropout": float(self.dropout),
             "module__pooling": None,
             "module__num_embeddings": n_chars + 1,  # + START
-            "module__embedding_dim": self.embedding_dim,
+            "module__embedding_dim": int(self.embedding_dim),
         }
 
     def _criterion(self):
@@ -644,6 +644,13 @@ class CharLSTMGenerator(_BaseRNN):
         check_scalar(
             temperature, "temperature", Real, min_val=0, include_boundaries="neither"
         )
+        if not np.isfinite(temperature):
+            raise ValueError(
+                f"temperature must be a finite number > 0, got {temperature}."
+            )
+        # Below this, dividing the float32 output weights would overflow; the
+        # sampling is already greedy there.
+        temperature = max(float(temperature), 1e-6)
         if top_k is not None:
             check_scalar(top_k, "top_k", Integral, min_val=1)
         if prompt is not None and not isinstance(prompt, str):
