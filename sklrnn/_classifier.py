@@ -8,14 +8,13 @@ from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch.dataset import ValidSplit
 from torch import nn
 
 from sklrnn._base import _BaseRNN
 from sklrnn.utils._docstring import fill_doc
-from sklrnn.utils._labels import check_no_missing_labels, encode_labels
+from sklrnn.utils._labels import encode_labels, learn_classes
 from sklrnn.utils._validation import validate_tokens
 
 OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
@@ -181,15 +180,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
 
     def _encode_target(self, y, inputs):
         y = column_or_1d(y, warn=True)
-        check_no_missing_labels(y)
-        check_classification_targets(y)
-        if not (self.warm_start and hasattr(self, "classes_")):
-            self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes to "
-                f"learn from; y has only 1 class ({self.classes_[0]})."
-            )
+        learn_classes(self, y)
         self._class_weights = None
         if self.class_weight is not None:
             self._class_weights = compute_class_weight(

@@ -2,13 +2,12 @@
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.utils.multiclass import check_classification_targets
 from skorch.dataset import ValidSplit
 
-from sklrnn._base import _BaseRNN
+from sklrnn._base import _BaseRNN, _first_array
 from sklrnn._modules import StepCrossEntropy
 from sklrnn.utils._docstring import fill_doc
-from sklrnn.utils._labels import check_no_missing_labels, encode_labels
+from sklrnn.utils._labels import encode_labels, learn_classes
 
 IGNORE = -100  # StepCrossEntropy's ignore_index: padded steps
 
@@ -96,17 +95,9 @@ class SequenceTagger(_BaseRNN):
 
     def _encode_target(self, y, inputs):
         labels = _checked_labels(y, _step_counts(inputs))
-        flat = np.concatenate(labels)
-        check_no_missing_labels(flat)
-        check_classification_targets(flat)
-        if not (self.warm_start and hasattr(self, "classes_")):
-            self.classes_ = np.unique(flat)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "SequenceTagger needs steps of at least 2 classes to learn from; "
-                f"y has only 1 class ({self.classes_[0]})."
-            )
-        encoded = np.full((len(labels), _first_dim(inputs)), IGNORE, dtype=np.int64)
+        learn_classes(self, np.concatenate(labels), unit="steps")
+        n_steps = _first_array(inputs).shape[1]
+        encoded = np.full((len(labels), n_steps), IGNORE, dtype=np.int64)
         for row, seq_labels in zip(encoded, labels):
             row[: len(seq_labels)] = encode_labels(self.classes_, seq_labels)
         return encoded, len(self.classes_)
@@ -180,8 +171,3 @@ class SequenceTagger(_BaseRNN):
         labels = _checked_labels(y, [len(p) for p in predicted])
         hits = np.concatenate([p == t for p, t in zip(predicted, labels)])
         return float(np.mean(hits))
-
-
-def _first_dim(inputs):
-    """Number of padded steps of the net input."""
-    return (inputs["x"] if isinstance(inputs, dict) else inputs).shape[1]

@@ -1,6 +1,7 @@
 """Labels to class indices, for the classifier and the tagger."""
 
 import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
 
 
 def encode_labels(classes, labels):
@@ -44,4 +45,20 @@ def check_no_missing_labels(labels):
         raise ValueError(
             f"y has missing labels (None or NaN) at positions {missing[:10]}; "
             "drop those samples or give them a label."
+        )
+
+
+def learn_classes(estimator, labels, unit="samples"):
+    """Check ``labels`` and set ``estimator.classes_`` (kept on a warm start).
+
+    ``unit`` names what carries a label in the error message.
+    """
+    check_no_missing_labels(labels)
+    check_classification_targets(labels)
+    if not (estimator.warm_start and hasattr(estimator, "classes_")):
+        estimator.classes_ = np.unique(labels)
+    if len(estimator.classes_) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs {unit} of at least 2 classes to "
+            f"learn from; y has only 1 class ({estimator.classes_[0]})."
         )

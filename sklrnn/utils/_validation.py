@@ -177,8 +177,10 @@ def validate_sequences(estimator, X, *, reset):
     return unflatten_lags(X, n_step_features)
 
 
-def pad_sequences(sequences):
-    """Pad a ragged list to a 3-D array; return ``(padded, lengths)``.
+def pad_sequences(sequences, dtype=_DTYPE):
+    """Pad a ragged list with zeros at the end; return ``(padded, lengths)``.
+
+    2-D sequences give a 3-D array, 1-D sequences (token ids) a 2-D one.
 
     Examples
     --------
@@ -188,8 +190,8 @@ def pad_sequences(sequences):
     ((2, 3, 1), [2, 3])
     """
     lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
-    n_features = sequences[0].shape[1]
-    padded = np.zeros((len(sequences), lengths.max(), n_features), dtype=_DTYPE)
+    step_shape = sequences[0].shape[1:]
+    padded = np.zeros((len(sequences), lengths.max(), *step_shape), dtype=dtype)
     for row, seq in zip(padded, sequences):
         row[: len(seq)] = seq
     return padded, lengths
@@ -261,9 +263,7 @@ def validate_tokens(estimator, X, *, reset):
             "sequence needs at least one."
         )
     if sequences is not None:
-        padded = np.zeros((len(sequences), lengths.max()), dtype=np.int64)
-        for row, seq in zip(padded, sequences):
-            row[: len(seq)] = seq
+        padded, _ = pad_sequences(sequences, dtype=np.int64)
     padded = padded.astype(np.int64, copy=False)
     if (padded < 0).any():
         raise ValueError("Token ids must be non-negative; id 0 is padding.")
