@@ -20,7 +20,7 @@ from skorch.utils import to_device
 
 from sklrnn._callbacks import DivergenceGuard, TrainingDiverged
 from sklrnn._modules import CELLS, RecurrentModule
-from sklrnn.utils._dataset import BatchDataset, batch_collate, batch_tensors
+from sklrnn.utils._dataset import BatchDataset, BatchLoader, batch_tensors
 from sklrnn.utils._torch import (
     OPTIMIZERS,
     resolve_device,
@@ -175,7 +175,15 @@ class _BaseRNN(BaseEstimator, ABC):
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         with torch_context(seed, device, self.n_threads):
-            if not reuse:
+            if reuse:
+                # warm_start continues with the current loop settings; skorch
+                # applies a new lr to the optimizer without resetting its state.
+                self.net_.set_params(
+                    max_epochs=int(self.max_epochs),
+                    batch_size=int(self.batch_size),
+                    lr=float(self.lr),
+                )
+            else:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
             try:
                 self.net_.partial_fit(inputs, y_encoded)
@@ -229,9 +237,9 @@ class _BaseRNN(BaseEstimator, ABC):
             max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size),
             dataset=BatchDataset,
+            iterator_train=BatchLoader,
             iterator_train__shuffle=True,
-            iterator_train__collate_fn=batch_collate,
-            iterator_valid__collate_fn=batch_collate,
+            iterator_valid=BatchLoader,
             train_split=train_split,
             callbacks=callbacks,
             predict_nonlinearity=None,
@@ -300,7 +308,7 @@ class _BaseRNN(BaseEstimator, ABC):
         """
         module, device = self.net_.module_, self.net_.device
         module.train(False)
-        n_samples, size = len(_first_array(inputs)), self.net_.batch_size
+        n_samples, size = len(_first_array(inputs)), int(self.batch_size)
         outputs = []
         for start in range(0, n_samples, size):
             batch = to_device(batch_tensors(inputs, slice(start, start + size)), device)

@@ -217,6 +217,17 @@ def test_warm_start_continues_training(cosine_windows):
         reg.fit(X[:, :, None].repeat(2, axis=2), y)
 
 
+def test_warm_start_uses_changed_loop_settings(cosine_windows):
+    X, y = cosine_windows
+    reg = LSTMRegressor(warm_start=True, **FAST).fit(X, y)
+    reg.set_params(max_epochs=3, batch_size=7, lr=1e-4).fit(X, y)
+    assert reg.n_iter_ == FAST["max_epochs"] + 3
+    assert reg.history_[-1, "train_batch_count"] == -(-len(X) // 7)
+    optimizer = reg.net_.optimizer_
+    assert optimizer.param_groups[0]["lr"] == 1e-4
+    assert optimizer.state  # continued, not rebuilt
+
+
 def test_verbose_prints_epochs(cosine_windows, capsys):
     X, y = cosine_windows
     LSTMRegressor(verbose=1, **FAST).fit(X, y)

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.base import BaseEstimator
 
 from sklrnn.preprocessing import SlidingWindowTransformer
@@ -77,3 +78,37 @@ def test_text_points_to_the_tokenizer(X):
         validate_sequences(BaseEstimator(), X, reset=True)
     with pytest.raises(TypeError, match="TextTokenizer"):
         validate_tokens(BaseEstimator(), X, reset=True)
+
+
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+@pytest.mark.parametrize("shape", [(6, 4), (6, 4, 2)])
+def test_non_finite_values_get_scikit_learns_error(bad, message, shape):
+    X = np.ones(shape, dtype=np.float32)
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        validate_sequences(BaseEstimator(), X, reset=True)
+    X.setflags(write=False)  # read-only input (window views) takes numpy's check
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        validate_sequences(BaseEstimator(), X, reset=True)
+
+
+def test_finite_values_whose_sum_overflows_are_accepted():
+    X = np.full((4, 3, 1), 3e38, dtype=np.float32)  # sums to inf in float32
+    np.testing.assert_array_equal(validate_sequences(BaseEstimator(), X, reset=True), X)
+
+
+def test_assume_finite_skips_the_check():
+    X = np.full((4, 3, 1), np.nan, dtype=np.float32)
+    with sklearn.config_context(assume_finite=True):
+        assert np.isnan(validate_sequences(BaseEstimator(), X, reset=True)).all()
+
+
+def test_reversed_and_strided_views_are_checked():
+    X = np.arange(24, dtype=np.float32).reshape(6, 4)
+    for view in (X[::-1], X[:, ::2]):
+        np.testing.assert_array_equal(
+            validate_sequences(BaseEstimator(), view, reset=True)[..., 0], view
+        )
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        validate_sequences(BaseEstimator(), X[::-1], reset=True)

@@ -1,20 +1,28 @@
-"""A skorch dataset that hands the DataLoader whole batches, not single rows.
+"""A skorch dataset and data loader that move whole batches, not single rows.
 
 torch's DataLoader fetches a batch with one ``__getitems__`` call when the
 dataset has it; indexing the arrays once per batch instead of once per row
 removes most of the per-batch overhead at small and large batch sizes alike,
 and the fancy index copies only the batch out of read-only window views.
+`BatchLoader` draws each batch's indices as one slice of a permutation
+rather than one Python int at a time.
 """
 
 import numpy as np
 import torch
 from skorch.dataset import Dataset
+from torch.utils.data import DataLoader
 
 
 def _to_tensor(data):
     if isinstance(data, dict):
         return {key: _to_tensor(value) for key, value in data.items()}
-    return torch.from_numpy(np.ascontiguousarray(data))
+    data = np.ascontiguousarray(data)
+    if not data.flags.writeable:
+        # Read-only memory (pandas' copy-on-write arrays, memory maps): torch
+        # warns on it, so the batch is copied; the rest stays shared.
+        data = data.copy()
+    return torch.from_numpy(data)
 
 
 def _take(data, indices):
@@ -54,3 +62,47 @@ def batch_collate(batch):
 def batch_tensors(data, indices):
     """Tensors of the rows ``indices`` (a slice gives views) of arrays or dicts."""
     return _to_tensor(_take(data, indices))
+
+
+class PermutationBatches:
+    """Batch sampler: consecutive slices of a permutation of ``range(n)``.
+
+    The permutation is drawn exactly as `torch.utils.data.RandomSampler`
+    draws it (a generator seeded from torch's global RNG), so training sees
+    the same batches in the same order, without yielding indices one by one.
+    """
+
+    def __init__(self, n_samples, batch_size, shuffle, drop_last=False):
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+
+    def __len__(self):
+        if self.drop_last:
+            return self.n_samples // self.batch_size
+        return -(-self.n_samples // self.batch_size)
+
+    def __iter__(self):
+        if self.shuffle:
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            generator = torch.Generator().manual_seed(seed)
+            order = torch.randperm(self.n_samples, generator=generator).numpy()
+        else:
+            order = np.arange(self.n_samples)
+        for batch in range(len(self)):
+            yield order[batch * self.batch_size : (batch + 1) * self.batch_size]
+
+
+class BatchLoader(DataLoader):
+    """A `~torch.utils.data.DataLoader` over `PermutationBatches`.
+
+    Takes the arguments skorch passes to its iterators (``batch_size``,
+    ``shuffle``, ``drop_last`` and the DataLoader's others) and yields the
+    batches `BatchDataset.__getitems__` assembles.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, **kwargs):
+        kwargs.setdefault("collate_fn", batch_collate)
+        sampler = PermutationBatches(len(dataset), batch_size, shuffle, drop_last)
+        super().__init__(dataset, batch_sampler=sampler, **kwargs)
