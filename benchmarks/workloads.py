@@ -67,7 +67,7 @@ def _timed_epochs(estimator, X, y, epochs):
     return warm, [d + fixed / epochs for d in durations], fixed, region
 
 
-def _predict_ratio(estimator, X, batch_size, repeats=7):
+def _predict_ratio(estimator, X, batch_size, repeats=9):
     """Median seconds of ``predict`` and of the bare module over the same
     batches, after one warm-up call of each; the order of the two alternates
     so neither always runs on a cache the other warmed."""

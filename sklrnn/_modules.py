@@ -73,7 +73,7 @@ class RecurrentModule(nn.Module):
         if num_embeddings is not None:
             self.embedding = nn.Embedding(num_embeddings, embedding_dim, padding_idx=0)
             input_size = embedding_dim
-        self.input_dropout = nn.Dropout(dropout)
+        self.input_dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.rnn = CELLS[cell](
             input_size,
             hidden_size,
@@ -110,8 +110,9 @@ class RecurrentModule(nn.Module):
     def _pool(self, outputs, state, mask):
         if self.pooling == "last":
             h_n = state[0] if isinstance(state, tuple) else state
-            directions = 2 if self.rnn.bidirectional else 1
-            return torch.cat(list(h_n[-directions:]), dim=-1)
+            if not self.rnn.bidirectional:
+                return h_n[-1]
+            return torch.cat([h_n[-2], h_n[-1]], dim=-1)
         if self.pooling == "mean":
             if mask is None:
                 return outputs.mean(dim=1)
