@@ -172,6 +172,8 @@ class _BaseRNN(BaseEstimator, ABC):
     def _train(self, inputs, y_encoded, reuse):
         """Seed, build the net (unless ``reuse``) and train it on net inputs and
         encoded targets; the part of `fit` after the data are checked."""
+        if reuse:
+            self._check_same_network()
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         with torch_context(seed, device, self.n_threads):
@@ -192,6 +194,20 @@ class _BaseRNN(BaseEstimator, ABC):
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
+
+    def _check_same_network(self):
+        """warm_start continues the fitted network: refuse changed shapes."""
+        changed = sorted(
+            key.removeprefix("module__")
+            for key, value in self._module_params().items()
+            if getattr(self.net_, key) != value
+        )
+        if changed:
+            raise ValueError(
+                f"warm_start=True continues the fitted network, but {changed} "
+                "changed since it was built; set warm_start=False to train a new "
+                "network with the new settings."
+            )
 
     def _raise_diverged(self, loss, epoch):
         """Leave the estimator unfitted and say what to change."""
@@ -304,18 +320,23 @@ class _BaseRNN(BaseEstimator, ABC):
 
         skorch's ``forward`` goes through a DataLoader and switches the module
         to evaluation mode for every batch; slicing the arrays directly (views,
-        no copies) measured 20-25 % faster on the MNIST-shaped workload.
+        no copies) measured 20-25 % faster on the MNIST-shaped workload. The
+        outputs go into one tensor allocated with the first batch: a list of
+        small per-batch outputs kept alive between the batches' large
+        short-lived buffers fragmented the heap, and peak memory over a
+        million windows grew from 0.5 GB to 2-4 GB.
         """
         module, device = self.net_.module_, self.net_.device
         module.train(False)
         n_samples, size = len(_first_array(inputs)), int(self.batch_size)
-        outputs = []
+        outputs = None
         for start in range(0, n_samples, size):
             batch = to_device(batch_tensors(inputs, slice(start, start + size)), device)
-            outputs.append(
-                module(**batch) if isinstance(batch, dict) else module(batch)
-            )
-        return torch.cat(outputs).cpu()
+            output = module(**batch) if isinstance(batch, dict) else module(batch)
+            if outputs is None:
+                outputs = output.new_empty((n_samples, *output.shape[1:]))
+            outputs[start : start + len(output)] = output
+        return outputs.cpu()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -226,6 +226,9 @@ def test_warm_start_uses_changed_loop_settings(cosine_windows):
     optimizer = reg.net_.optimizer_
     assert optimizer.param_groups[0]["lr"] == 1e-4
     assert optimizer.state  # continued, not rebuilt
+    reg.set_params(hidden_size=9)
+    with pytest.raises(ValueError, match=r"warm_start=True.*\['hidden_size'\]"):
+        reg.fit(X, y)
 
 
 def test_verbose_prints_epochs(cosine_windows, capsys):

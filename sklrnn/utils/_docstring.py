@@ -69,7 +69,8 @@ torch.optim.Optimizer class, default="adam"
         Extra callbacks passed to the skorch net, e.g. ``Checkpoint``.
 
     warm_start : bool, default=False
-        Keep the weights of the previous call to ``fit`` and train further.
+        Keep the weights of the previous call to ``fit`` and train further,
+        with the current ``max_epochs``, ``batch_size`` and ``lr``.
 
     net_kwargs : dict or None, default=None
         Further arguments for the underlying `skorch.NeuralNet`, e.g.
