@@ -37,9 +37,14 @@ from common import (  # noqa: E402
     mnist_like,
     pin_torch,
     rmse_passengers,
+    shakespeare_text,
 )
 
-from sklrnn import LSTMRegressor, SequenceClassifier  # noqa: E402
+from sklrnn import (  # noqa: E402
+    CharLSTMGenerator,
+    LSTMRegressor,
+    SequenceClassifier,
+)
 from sklrnn.preprocessing import SlidingWindowTransformer, make_windows  # noqa: E402
 
 VERSIONS = pin_torch()
@@ -168,6 +173,64 @@ def w5(args):
     }
 
 
+def _char_model(seed, max_epochs):
+    """The W3 model: embedding 32, LSTM(256), dropout 0.2, Adam(1e-3), batch
+    128, 100-step chunks of the first 200,000 characters of tiny-shakespeare,
+    a target at every step. sklrnn's dropout acts on the embedded inputs, the
+    reference's on the LSTM outputs before the head (a little more work)."""
+    text = shakespeare_text(200_000)[0]
+    model = CharLSTMGenerator(
+        window=100,
+        embedding_dim=32,
+        hidden_size=256,
+        dropout=0.2,
+        batch_size=128,
+        lr=1e-3,
+        gradient_clip=None,
+        max_epochs=max_epochs,
+        random_state=seed,
+    )
+    return model, text
+
+
+def w3(args):
+    """Many-to-many training; an epoch is 2,000 chunks of 100 characters."""
+    model, text = _char_model(args.seed, args.epochs)
+    warm, times, fixed, region = _timed_epochs(model, text, None, args.epochs)
+    n_sequences = -(-len(text) // model.window)
+    epoch_s = median(times)
+    return {
+        "warmup_epoch_s": round(warm, 4),
+        "epoch_s_median": round(epoch_s, 4),
+        "fit_fixed_s": round(fixed, 4),
+        "sequences_per_epoch": n_sequences,
+        "s_per_sequence": epoch_s / n_sequences,
+        "target_chars_per_s": round(len(text) / epoch_s, 1),
+        "train_loss_last": round(float(model.history_[-1, "train_loss"]), 4),
+        **region.info("timed_"),
+    }
+
+
+def w4(args, reps=7):
+    """500 characters after a 100-character prompt, prompt reading included,
+    from the W3 model after one epoch (speed does not depend on training)."""
+    model, text = _char_model(args.seed, 1)
+    model.fit(text)
+    prompt = text[:100]
+    model.generate(500, prompt=prompt, random_state=0)  # warm-up
+    times = []
+    for rep in range(reps):
+        t0 = time.perf_counter()
+        model.generate(500, prompt=prompt, random_state=rep)
+        times.append(time.perf_counter() - t0)
+    return {
+        "n_chars": 500,
+        "generate_s": [round(t, 5) for t in times],
+        "generate_s_median": median(times),
+        "chars_per_s": round(500 / median(times), 1),
+    }
+
+
 def w6(args):
     n, window = args.steps, 500
     series = np.random.RandomState(0).normal(size=n).astype(np.float32)
@@ -201,7 +264,7 @@ def w6(args):
     }
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W5": w5, "W6": w6}
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
 
 
 def main():
