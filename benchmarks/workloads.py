@@ -211,7 +211,7 @@ def w3(args):
     }
 
 
-def w4(args, reps=7):
+def w4(args, reps=15):
     """500 characters after a 100-character prompt, prompt reading included,
     from the W3 model after one epoch (speed does not depend on training)."""
     model, text = _char_model(args.seed, 1)

@@ -144,6 +144,11 @@ def _blas_controller():
     return ThreadpoolController()
 
 
+def _transposed(matrix):
+    """A C-contiguous transposed copy (torch transposes faster than numpy)."""
+    return torch.from_numpy(np.ascontiguousarray(matrix)).T.contiguous().numpy()
+
+
 def _gumbel(random_state, size):
     """Standard Gumbel noise as float32: ``-log(E)`` with ``E = -log(U)``
     exponential, faster than `numpy.random.RandomState.gumbel`.
@@ -173,7 +178,7 @@ class RecurrentStepper:
       by side; the GRU's reset and update gates) have their weights halved,
       so that one ``tanh`` call over all the gates gives them through
       ``sigmoid(x) = (1 + tanh(x / 2)) / 2``;
-    - with one layer, the output layer's weights are stacked under the
+    - with one layer, the output layer's weights sit beside the
       recurrent weights, so a single matrix-vector product gives the logits
       of the current state and the recurrent part of the next step's gates;
     - the output layer is divided by the temperature once, and sampling is the
@@ -219,22 +224,27 @@ class RecurrentStepper:
         scale = np.ones((n_rows, 1), dtype=np.float32)
         scale[: _sigmoid_gates(self.cell) * hidden] = 0.5
         bias_ih, bias_hh = weights["bias_ih_l0"][order], weights["bias_hh_l0"][order]
-        table = emb @ weights["weight_ih_l0"][order].T + bias_ih
+        # The product in torch: numpy's BLAS threads would spin on after it,
+        # taking a core from the torch prompt read that follows.
+        table = (
+            torch.from_numpy(emb) @ torch.from_numpy(weights["weight_ih_l0"][order]).T
+        ).numpy() + bias_ih
         if self.cell == "gru":  # n's recurrent bias is multiplied by r
             table[:, : 2 * hidden] += bias_hh[: 2 * hidden]
             self._bias_hn = bias_hh[2 * hidden :].copy()
         else:
             table += bias_hh
         self._table = np.ascontiguousarray(table * scale[:, 0], dtype=np.float32)
-        # Row-major (outputs, inputs), as torch stores them: the products are
-        # ``weight @ state``. With one layer the output layer is stacked under
-        # the recurrent weights, for the single product per step.
+        # Transposed, (inputs, outputs): the products are ``state @ weight``,
+        # which BLAS runs faster than ``weight @ state`` on torch's layout.
+        # With one layer the output layer sits beside the recurrent weights,
+        # for the single product per step.
         n_outputs = head_w.shape[0]
-        stacked = np.empty((n_rows + n_outputs, hidden), dtype=np.float32)
-        np.multiply(weights["weight_hh_l0"][order], scale, out=stacked[:n_rows])
-        np.divide(head_w, temperature, out=stacked[n_rows:])
-        self._w_hh0, self._head_w = stacked[:n_rows], stacked[n_rows:]
-        self._stacked = stacked
+        rows = np.empty((n_rows + n_outputs, hidden), dtype=np.float32)
+        np.multiply(weights["weight_hh_l0"][order], scale, out=rows[:n_rows])
+        np.divide(head_w, temperature, out=rows[n_rows:])
+        self._stacked = _transposed(rows)
+        self._n_gates = n_rows
         self._head_b = (head_b / temperature).astype(np.float32)
         self._upper = [
             self._upper_layer(weights, layer, order, scale)
@@ -254,7 +264,7 @@ class RecurrentStepper:
         b_hh = weights[f"bias_hh_l{layer}"][order]
         if self.cell != "gru":
             stacked = np.concatenate([w_ih, w_hh], axis=1) * scale
-            return stacked, (b_ih + b_hh) * scale[:, 0]
+            return _transposed(stacked), (b_ih + b_hh) * scale[:, 0]
         # GRU: four blocks [r, z, n from the input, n from the recurrence],
         # because the recurrent part of n is multiplied by r before the sum.
         h = self.hidden_size
@@ -266,7 +276,7 @@ class RecurrentStepper:
             [b_ih[: 2 * h] + b_hh[: 2 * h], b_ih[2 * h :], b_hh[2 * h :]]
         )
         scale4 = np.concatenate([scale, np.ones((h, 1), dtype=np.float32)])
-        return w * scale4, (bias * scale4[:, 0]).astype(np.float32)
+        return _transposed(w * scale4), (bias * scale4[:, 0]).astype(np.float32)
 
     def _update(self, gates, h, c, first):
         """Return ``update(inputs)``: finish a layer's step from its ``gates``.
@@ -338,12 +348,12 @@ class RecurrentStepper:
         single product also gives the recurrent part of the next step.
         """
         hidden, dot = self.hidden_size, np.dot
-        n_gates = self._w_hh0.shape[0]
+        n_gates = self._n_gates
         h0, c0 = self._h[:hidden], self._c[:hidden]
         top = self._h[(self.num_layers - 1) * hidden :]
         upper = []
         for layer, (weight, bias) in enumerate(self._upper, start=1):
-            gates = np.empty(weight.shape[0], dtype=np.float32)
+            gates = np.empty(weight.shape[1], dtype=np.float32)
             source = self._h[(layer - 1) * hidden : (layer + 1) * hidden]
             h, c = (
                 state[layer * hidden : (layer + 1) * hidden]
@@ -353,22 +363,23 @@ class RecurrentStepper:
                 (source, weight, bias, gates, self._update(gates, h, c, False))
             )
         if self.num_layers == 1:
-            out = np.empty(len(self._stacked), dtype=np.float32)
+            out = np.empty(self._stacked.shape[1], dtype=np.float32)
             gates0, self._logits = out[:n_gates], out[n_gates:]
-            prepare = functools.partial(dot, self._stacked, h0, out=out)
+            prepare = functools.partial(dot, h0, self._stacked, out=out)
             advance = self._update(gates0, h0, c0, True)
         else:
             gates0 = np.empty(n_gates, dtype=np.float32)
             self._logits = logits = np.empty(self.n_outputs, dtype=np.float32)
             update0 = self._update(gates0, h0, c0, True)
-            w_hh0 = self._w_hh0
-            prepare = functools.partial(dot, self._head_w, top, out=logits)
+            w_hh0 = np.ascontiguousarray(self._stacked[:, :n_gates])
+            head_w = np.ascontiguousarray(self._stacked[:, n_gates:])
+            prepare = functools.partial(dot, top, head_w, out=logits)
 
             def advance(row):
-                dot(w_hh0, h0, out=gates0)
+                dot(h0, w_hh0, out=gates0)
                 update0(row)
                 for source, weight, bias, gates, update in upper:
-                    dot(weight, source, out=gates)
+                    dot(source, weight, out=gates)
                     update(bias)
 
         self._gates0 = gates0
