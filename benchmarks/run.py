@@ -1,13 +1,15 @@
 """sklrnn against the plain-PyTorch reference loops, in one sitting.
 
-    python benchmarks/run.py            # full sizes, 3 rounds
+    python benchmarks/run.py            # full sizes, 3 rounds (~25 min)
     python benchmarks/run.py --quick    # fewer epochs and rounds
 
 Every run is a fresh process with the same thread count (``BENCH_THREADS``,
 default 2); reference and sklrnn runs alternate, and the table shows medians
-and the ratio sklrnn / plain PyTorch against the targets of the performance
-issue. The reference scripts live in ``BENCH_DIR`` (default
-``../shared/bench`` next to the repository).
+and their ratio against the targets of the performance issue: sklrnn's time
+over the reference's for fit rows (lower is better), the reference's time
+over sklrnn's for predict rows and sklrnn's rate over the reference's for
+the W3 and W4 rows (higher is better). The reference scripts live in
+``BENCH_DIR`` (default ``../shared/bench`` next to the repository).
 """
 
 import argparse
