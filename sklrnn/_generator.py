@@ -14,8 +14,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklrnn._base import _BaseRNN
-from sklrnn._modules import RecurrentStepper, StepCrossEntropy
+from sklrnn._modules import StepCrossEntropy
 from sklrnn._regressor import tail_split
+from sklrnn._stepper import RecurrentStepper
 from sklrnn.preprocessing._tokenizer import _PUNCTUATION_TABLE, _check_documents
 from sklrnn.utils._docstring import COMMON_PARAMETERS
 from sklrnn.utils._torch import torch_context
@@ -231,7 +232,7 @@ class CharLSTMGenerator(_BaseRNN):
 
     `generate` carries the state from one character to the next and runs the
     steps in numpy with the weights laid out once for it (see
-    ``RecurrentStepper`` in ``sklrnn/_modules.py``); it runs on the CPU
+    ``RecurrentStepper`` in ``sklrnn/_stepper.py``); it runs on the CPU
     whatever the ``device``. It uses its own random generator, never numpy's
     or torch's global one.
 

@@ -27,7 +27,8 @@ from sklearn.utils.estimator_checks import (
 
 from sklrnn import CharLSTMGenerator, load_weights, save_weights
 from sklrnn._generator import IGNORE, START, _cut
-from sklrnn._modules import RecurrentModule, RecurrentStepper
+from sklrnn._modules import RecurrentModule
+from sklrnn._stepper import RecurrentStepper
 from sklrnn.datasets import load_text_corpus
 
 FAST = dict(hidden_size=48, window=40, batch_size=32, lr=0.01, random_state=0)
