@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklrnn._base import _BaseRNN
 from sklrnn._modules import StepCrossEntropy
 from sklrnn._regressor import tail_split
-from sklrnn._stepper import RecurrentStepper
+from sklrnn._stepper import cached_stepper
 from sklrnn.preprocessing._tokenizer import _PUNCTUATION_TABLE, _check_documents
 from sklrnn.utils._docstring import COMMON_PARAMETERS
 from sklrnn.utils._torch import torch_context
@@ -664,19 +664,21 @@ class CharLSTMGenerator(_BaseRNN):
             if random_state is None
             else check_random_state(random_state)
         )
-        with self._eval_module() as module:
-            stepper = RecurrentStepper(module, temperature)
+        restart = self.vocabulary_.get("\n") if self.sequences == "lines" else None
+        with (
+            self._eval_module() as module,
+            cached_stepper(module, temperature) as stepper,
+        ):
             *_, (_, _, state) = self._read(module, context[None])
             stepper.load_state(state)
-        restart = self.vocabulary_.get("\n") if self.sequences == "lines" else None
-        columns = stepper.sample(
-            n_chars,
-            rng,
-            inputs_of_outputs=np.arange(len(self.vocabulary_)) + 1,
-            top_k=top_k,
-            restart_output=restart,
-            restart_input=START,
-        )
+            columns = stepper.sample(
+                n_chars,
+                rng,
+                inputs_of_outputs=np.arange(len(self.vocabulary_)) + 1,
+                top_k=top_k,
+                restart_output=restart,
+                restart_input=START,
+            )
         return "".join(self._chars()[columns].tolist())
 
     def __sklearn_tags__(self):

@@ -1,7 +1,9 @@
 """A numpy stepper that runs a trained token model one token at a time, for
 text generation."""
 
+import contextlib
 import functools
+import weakref
 
 import numpy as np
 import torch
@@ -18,6 +20,12 @@ def _sigmoid_gates(cell):
 def _blas_controller():
     """threadpoolctl's view of the loaded BLAS libraries, found once."""
     return ThreadpoolController()
+
+
+def _saturating_exp():
+    """A gate far into saturation overflows ``exp`` to inf, and 1 / (1 + inf)
+    is the sigmoid's limit, 0: the overflow is expected, not worth a warning."""
+    return np.errstate(over="ignore")
 
 
 def _transposed(matrix):
@@ -51,9 +59,9 @@ class RecurrentStepper:
       is a table of gate pre-activations with one row per token: reading a
       token costs a row lookup, not an embedding and a product;
     - the sigmoid gates (the LSTM's input, forget and output gates, put side
-      by side; the GRU's reset and update gates) have their weights halved,
-      so that one ``tanh`` call over all the gates gives them through
-      ``sigmoid(x) = (1 + tanh(x / 2)) / 2``;
+      by side; the GRU's reset and update gates) have their weights negated,
+      so that they come out of ``1 / (1 + exp(gates))`` with no negation
+      per step; numpy's ``exp`` is twice as fast as its ``tanh``;
     - with one layer, the output layer's weights sit beside the
       recurrent weights, so a single matrix-vector product gives the logits
       of the current state and the recurrent part of the next step's gates;
@@ -98,7 +106,7 @@ class RecurrentStepper:
                 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden
             ]
         scale = np.ones((n_rows, 1), dtype=np.float32)
-        scale[: _sigmoid_gates(self.cell) * hidden] = 0.5
+        scale[: _sigmoid_gates(self.cell) * hidden] = -1.0
         bias_ih, bias_hh = weights["bias_ih_l0"][order], weights["bias_hh_l0"][order]
         # The product in torch: numpy's BLAS threads would spin on after it,
         # taking a core from the torch prompt read that follows.
@@ -161,34 +169,34 @@ class RecurrentStepper:
         (a token's table row for the first layer, the bias for the others).
         Every call writes into preallocated buffers; nothing is allocated.
         """
-        hidden, tanh, add, mul, sub = (
-            self.hidden_size,
-            np.tanh,
-            np.add,
-            np.multiply,
-            np.subtract,
-        )
+        hidden = self.hidden_size
+        tanh, exp, add, mul, sub = np.tanh, np.exp, np.add, np.multiply, np.subtract
+        reciprocal = np.reciprocal
+        # An array, not the scalar 1: numpy converts a Python scalar on every
+        # call, which costs as much as the addition itself.
+        ones = np.ones(_sigmoid_gates(self.cell) * hidden, dtype=np.float32)
         scratch = np.empty(hidden, dtype=np.float32)
         if self.cell == "rnn":
 
             def update(inputs):
-                add(gates, inputs, out=gates)
-                tanh(gates, out=h)
+                add(gates, inputs, gates)
+                tanh(gates, h)
 
         elif self.cell == "lstm":
             ifo, i, f = gates[: 3 * hidden], gates[:hidden], gates[hidden : 2 * hidden]
             o, g = gates[2 * hidden : 3 * hidden], gates[3 * hidden :]
 
             def update(inputs):
-                add(gates, inputs, out=gates)
-                tanh(gates, out=gates)
-                mul(ifo, 0.5, out=ifo)  # sigmoid from tanh of the halved input
-                add(ifo, 0.5, out=ifo)
-                mul(c, f, out=c)
-                mul(i, g, out=scratch)
-                add(c, scratch, out=c)
-                tanh(c, out=h)
-                mul(h, o, out=h)
+                add(gates, inputs, gates)
+                exp(ifo, ifo)  # sigmoid of the negated pre-activations
+                add(ifo, ones, ifo)
+                reciprocal(ifo, ifo)
+                tanh(g, g)
+                mul(c, f, c)
+                mul(i, g, scratch)
+                add(c, scratch, c)
+                tanh(c, h)
+                mul(h, o, h)
 
         else:  # gru
             rz, r, z = gates[: 2 * hidden], gates[:hidden], gates[hidden : 2 * hidden]
@@ -197,21 +205,21 @@ class RecurrentStepper:
 
             def update(inputs):
                 if first:  # gates: recurrent [r, z, n]; inputs: input [r, z, n]
-                    add(rz, inputs[: 2 * hidden], out=rz)
-                    add(n, bias_hn, out=n)
+                    add(rz, inputs[: 2 * hidden], rz)
+                    add(n, bias_hn, n)
                     n_in = inputs[2 * hidden :]
                 else:  # gates: [r, z, n input, n recurrent]; inputs: their bias
-                    add(gates, inputs, out=gates)
+                    add(gates, inputs, gates)
                     n_in = gates[2 * hidden : 3 * hidden]
-                tanh(rz, out=rz)
-                mul(rz, 0.5, out=rz)
-                add(rz, 0.5, out=rz)
-                mul(n, r, out=n)
-                add(n, n_in, out=n)
-                tanh(n, out=n)
-                sub(h, n, out=h)  # h = n + z * (h - n)
-                mul(h, z, out=h)
-                add(h, n, out=h)
+                exp(rz, rz)  # sigmoid of the negated pre-activations
+                add(rz, ones, rz)
+                reciprocal(rz, rz)
+                mul(n, r, n)
+                add(n, n_in, n)
+                tanh(n, n)
+                sub(h, n, h)  # h = n + z * (h - n)
+                mul(h, z, h)
+                add(h, n, h)
 
         return update
 
@@ -276,9 +284,10 @@ class RecurrentStepper:
 
     def read(self, input_ids):
         """Advance the state over a sequence of input token ids."""
-        for token in input_ids:
-            self._prepare()
-            self._advance(self._table[token])
+        with _saturating_exp():
+            for token in input_ids:
+                self._prepare()
+                self._advance(self._table[token])
 
     def logits(self):
         """Logits of the current state, divided by the temperature."""
@@ -320,7 +329,7 @@ class RecurrentStepper:
         -------
         outputs : ndarray of shape (n_steps,), dtype int64
         """
-        table = self._table[inputs_of_outputs]
+        rows = list(self._table[inputs_of_outputs])  # a list indexes fastest
         restart_row = self._table[restart_input]
         restart_output = -1 if restart_output is None else restart_output
         prepare, advance, logits = self._prepare, self._advance, self._logits
@@ -329,25 +338,55 @@ class RecurrentStepper:
         outputs, add = np.empty(n_steps, dtype=np.int64), np.add
         # One BLAS thread: a matrix-vector product this small only loses time
         # waiting for a second thread, all the more when the cores are busy.
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        blas = _blas_controller().limit(limits=1, user_api="blas")
+        with blas, _saturating_exp():
             for start in range(0, n_steps, block):
-                size = min(block, n_steps - start)
-                noise = _gumbel(random_state, (size, k or n_out))
+                noise = _gumbel(random_state, (min(block, n_steps - start), k or n_out))
                 if k is None:
                     noise += bias
-                for t in range(size):
+                for t, noise_row in enumerate(noise, start):
                     prepare()
                     if k is None:
-                        add(logits, noise[t], out=logits)
-                        out = int(logits.argmax())
+                        add(logits, noise_row, logits)
+                        out = logits.argmax()
                     else:
                         scores = logits + bias
                         best = np.argpartition(scores, -k)[-k:]
-                        out = int(best[(scores[best] + noise[t]).argmax()])
-                    outputs[start + t] = out
+                        out = best[(scores[best] + noise_row).argmax()]
+                    outputs[t] = out
                     if out == restart_output:
                         self.reset()
                         advance(restart_row)
                     else:
-                        advance(table[out])
+                        advance(rows[out])
         return outputs
+
+
+# module -> (weights key, temperature, stepper); an entry goes with its module.
+_STEPPERS = weakref.WeakKeyDictionary()
+
+
+def _weights_key(module):
+    """Changes when a parameter is replaced or changed in place by torch
+    (an optimizer step, ``load_state_dict``): each tensor counts its in-place
+    changes in ``_version``. Writes through ``param.data`` bypass the count,
+    as they bypass autograd."""
+    return tuple((id(p), p.data_ptr(), p._version) for p in module.parameters())
+
+
+@contextlib.contextmanager
+def cached_stepper(module, temperature=1.0):
+    """A `RecurrentStepper` of ``module``, reused while its weights and the
+    temperature stay the same: building one costs as much as 40 steps.
+
+    The stepper is taken out of the cache while in use, so a concurrent call
+    builds its own rather than share the state.
+    """
+    key = (_weights_key(module), temperature)
+    cached_key, stepper = _STEPPERS.pop(module, (None, None))
+    if cached_key != key:
+        stepper = RecurrentStepper(module, temperature)
+    try:
+        yield stepper
+    finally:
+        _STEPPERS[module] = (key, stepper)

@@ -28,7 +28,7 @@ from sklearn.utils.estimator_checks import (
 from sklrnn import CharLSTMGenerator, load_weights, save_weights
 from sklrnn._generator import IGNORE, START, _cut
 from sklrnn._modules import RecurrentModule
-from sklrnn._stepper import RecurrentStepper
+from sklrnn._stepper import _STEPPERS, RecurrentStepper
 from sklrnn.datasets import load_text_corpus
 
 FAST = dict(hidden_size=48, window=40, batch_size=32, lr=0.01, random_state=0)
@@ -146,6 +146,28 @@ def test_stepper_samples_from_the_softmax():
     stepper.reset()
     top = stepper.sample(1, rng, inputs_of_outputs=np.arange(4) + 1, top_k=1)
     assert top[0] == np.argmax(expected)
+
+
+def test_generation_reuses_the_stepper_until_the_weights_change(text):
+    model = CharLSTMGenerator(**FAST, max_epochs=1, warm_start=True).fit(text)
+    module = model.net_.module_
+    first = model.generate(100, random_state=0)
+    stepper = _STEPPERS[module][1]
+    assert model.generate(100, random_state=0) == first
+    assert _STEPPERS[module][1] is stepper
+
+    fresh = pickle.loads(pickle.dumps(model))  # another module: no stepper yet
+    cold = fresh.generate(100, temperature=0.5, random_state=0)
+    assert model.generate(100, temperature=0.5, random_state=0) == cold
+
+    model.fit(text[:1000])  # optimizer steps change the same module in place
+    assert model.net_.module_ is module
+    trained = model.generate(100, random_state=0)
+    assert trained != first
+    assert trained == pickle.loads(pickle.dumps(model)).generate(100, random_state=0)
+
+    module.load_state_dict(fresh.net_.module_.state_dict())  # as load_params does
+    assert model.generate(100, random_state=0) == first
 
 
 # Prediction and scoring ------------------------------------------------------
