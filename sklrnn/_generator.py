@@ -231,7 +231,8 @@ class CharLSTMGenerator(_BaseRNN):
     nothing scores ``-ln(len(vocabulary_))``.
 
     `generate` carries the state from one character to the next and runs the
-    steps in numpy with the weights laid out once for it (see
+    steps in numpy with the weights laid out once for it, a layout kept for
+    later calls until the weights or the temperature change (see
     ``RecurrentStepper`` in ``sklrnn/_stepper.py``); it runs on the CPU
     whatever the ``device``. It uses its own random generator, never numpy's
     or torch's global one.
