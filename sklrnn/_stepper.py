@@ -329,7 +329,8 @@ class RecurrentStepper:
         -------
         outputs : ndarray of shape (n_steps,), dtype int64
         """
-        rows = list(self._table[inputs_of_outputs])  # a list indexes fastest
+        # Views of the table's rows; a list indexes faster than an array.
+        rows = [self._table[i] for i in inputs_of_outputs]
         restart_row = self._table[restart_input]
         restart_output = -1 if restart_output is None else restart_output
         prepare, advance, logits = self._prepare, self._advance, self._logits
@@ -362,7 +363,7 @@ class RecurrentStepper:
         return outputs
 
 
-# module -> (weights key, temperature, stepper); an entry goes with its module.
+# module -> ((weights key, temperature), stepper); an entry goes with its module.
 _STEPPERS = weakref.WeakKeyDictionary()
 
 
