@@ -222,8 +222,13 @@ class _BaseRNN(BaseEstimator, ABC):
             "unfitted rather than predicting NaN."
         )
 
+    def _training_callbacks(self):
+        """skorch callbacks a subclass adds to training (e.g. a schedule)."""
+        return []
+
     def _build_net(self, n_samples, y_encoded, seed, device):
         callbacks = [("divergence_guard", DivergenceGuard())]
+        callbacks.extend(self._training_callbacks())
         if self.gradient_clip is not None:
             callbacks.append(
                 ("gradient_clip", GradientNormClipping(self.gradient_clip))

@@ -29,8 +29,64 @@ def init_recurrent_weights(rnn):
                     param[hidden : 2 * hidden] = 1.0  # gate order i, f, g, o
 
 
+def step_mask(lengths, n_steps):
+    """``(batch, steps, 1)`` booleans: True on the real steps of each sequence."""
+    steps = torch.arange(n_steps, device=lengths.device)
+    return (steps[None, :] < lengths[:, None]).unsqueeze(-1)
+
+
+class ConvFrontEnd(nn.Module):
+    """Convolution blocks over the steps (LSTM-FCN's recipe), then max pooling.
+
+    Each block is Conv1d ("same" padding), BatchNorm and ReLU. Padded steps
+    are zeroed before and after every block, so they reach no real step
+    through the next kernel; since ReLU outputs are never negative, a zero
+    never wins the max pooling either, and padding cannot change a result.
+    ``pool_size`` steps become one (the last window may be shorter), which
+    shortens long sequences before the recurrent layer reads them.
+    """
+
+    def __init__(self, input_size, channels, kernel_size, pool_size=1):
+        super().__init__()
+        layers = []
+        for width in channels:
+            layers.append(
+                nn.Sequential(
+                    nn.Conv1d(input_size, width, kernel_size, padding="same"),
+                    nn.BatchNorm1d(width),
+                    nn.ReLU(),
+                )
+            )
+            input_size = width
+        self.blocks = nn.ModuleList(layers)
+        self.pool_size = pool_size
+        self.output_size = input_size
+
+    def forward(self, x, lengths=None):
+        """Map ``(batch, steps, features)`` to ``(batch, steps / pool_size,
+        channels)``; return it with the new lengths (None stays None)."""
+        if lengths is not None:
+            lengths = lengths.to(x.device)
+        mask = None if lengths is None else step_mask(lengths, x.shape[1])
+        x = x.transpose(1, 2)  # Conv1d reads (batch, features, steps)
+        for block in self.blocks:
+            if mask is not None:
+                x = x * mask.transpose(1, 2)
+            x = block(x)
+        if mask is not None:
+            x = x * mask.transpose(1, 2)
+        if self.pool_size > 1:
+            x = nn.functional.max_pool1d(x, self.pool_size, ceil_mode=True)
+            if lengths is not None:
+                lengths = torch.div(
+                    lengths + self.pool_size - 1, self.pool_size, rounding_mode="floor"
+                )
+        return x.transpose(1, 2), lengths
+
+
 class RecurrentModule(nn.Module):
-    """Input dropout, a stacked LSTM/GRU/RNN, pooling over steps, a linear head.
+    """Input dropout, a convolutional front-end, a stacked LSTM/GRU/RNN,
+    pooling over steps, a linear head.
 
     Parameters
     ----------
@@ -48,6 +104,13 @@ class RecurrentModule(nn.Module):
         keeps one output per step (sequence tagging).
     num_embeddings, embedding_dim : int or None
         When set, inputs are token ids fed through an embedding.
+    conv_channels : sequence of int
+        Output channels of the convolution blocks before the recurrent
+        layer; empty for none.
+    conv_kernel_size : int
+        Kernel width (steps) of every convolution block.
+    pool_size : int
+        Max pooling factor after the convolution blocks (1: none).
     """
 
     def __init__(
@@ -62,6 +125,9 @@ class RecurrentModule(nn.Module):
         pooling="last",
         num_embeddings=None,
         embedding_dim=None,
+        conv_channels=(),
+        conv_kernel_size=5,
+        pool_size=1,
     ):
         super().__init__()
         self.embedding = None
@@ -69,6 +135,12 @@ class RecurrentModule(nn.Module):
             self.embedding = nn.Embedding(num_embeddings, embedding_dim, padding_idx=0)
             input_size = embedding_dim
         self.input_dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.frontend = None
+        if conv_channels:
+            self.frontend = ConvFrontEnd(
+                input_size, conv_channels, conv_kernel_size, pool_size
+            )
+            input_size = self.frontend.output_size
         self.rnn = CELLS[cell](
             input_size,
             hidden_size,
@@ -85,6 +157,8 @@ class RecurrentModule(nn.Module):
         if self.embedding is not None:
             x = self.embedding(x)
         x = self.input_dropout(x)
+        if self.frontend is not None:
+            x, lengths = self.frontend(x, lengths)
         if lengths is None:
             outputs, state = self.rnn(x)
             mask = None
@@ -96,8 +170,7 @@ class RecurrentModule(nn.Module):
             outputs, _ = pad_packed_sequence(
                 outputs, batch_first=True, total_length=x.shape[1]
             )
-            steps = torch.arange(x.shape[1], device=x.device)
-            mask = (steps[None, :] < lengths.to(x.device)[:, None]).unsqueeze(-1)
+            mask = step_mask(lengths.to(x.device), x.shape[1])
         if self.pooling is None:
             return self.head(outputs)
         return self.head(self._pool(outputs, state, mask))

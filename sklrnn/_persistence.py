@@ -16,6 +16,16 @@ from sklrnn.utils._torch import OPTIMIZERS, resolve_device
 
 FORMAT = "sklrnn-weights/1"
 
+# Parameters added after files of FORMAT were first written, with the values
+# that rebuild the network such an older file holds.
+_ADDED_PARAMS = {
+    "SequenceClassifier": {
+        "conv_channels": None,
+        "pool_size": 1,
+        "lr_schedule": "constant",
+    },
+}
+
 
 def _to_plain(value):
     """Fitted attribute -> what ``torch.load(weights_only=True)`` accepts."""
@@ -25,7 +35,9 @@ def _to_plain(value):
         return value.item()
     if isinstance(value, dict):
         return {key: _to_plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_plain(item) for item in value]}
+    if isinstance(value, list):
         return [_to_plain(item) for item in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -35,6 +47,8 @@ def _to_plain(value):
 def _from_plain(value):
     if isinstance(value, dict) and "__ndarray__" in value:
         return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+    if isinstance(value, dict) and "__tuple__" in value:
+        return tuple(_from_plain(item) for item in value["__tuple__"])
     if isinstance(value, dict):
         return {key: _from_plain(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -145,7 +159,8 @@ def load_weights(path, *, device="cpu"):
     name = payload["estimator"]
     if name not in classes:
         raise ValueError(f"{path!r} holds an unknown estimator {name!r}.")
-    estimator = classes[name](**_from_plain(payload["params"]))
+    params = {**_ADDED_PARAMS.get(name, {}), **_from_plain(payload["params"])}
+    estimator = classes[name](**params)
     estimator.set_params(device=device)
     for key, value in _from_plain(payload["fitted"]).items():
         setattr(estimator, key, value)

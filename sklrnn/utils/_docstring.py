@@ -1,5 +1,8 @@
 """Parameter text shared by every estimator's docstring, written once."""
 
+import inspect
+import re
+
 COMMON_PARAMETERS = """\
 cell : {"lstm", "gru", "rnn"}, default="lstm"
         Recurrent cell. ``"rnn"`` is the plain tanh (Elman) cell.
@@ -95,9 +98,33 @@ net_ : skorch.NeuralNet
         Column names, when ``X`` was a DataFrame with string column names."""
 
 
+def _format_default(value):
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _with_defaults(text, defaults):
+    """``text`` with each entry's ``default=...`` set to the class's own default,
+    so a subclass that changes a default documents the value it uses."""
+
+    def entry_default(match):
+        indent, name, kind = match.groups()
+        if name not in defaults:
+            return match.group(0)
+        return f"{indent}{name} :{kind}default={_format_default(defaults[name])}"
+
+    return re.sub(r"^( *)(\w+) :(.*?)default=.*$", entry_default, text, flags=re.M)
+
+
 def fill_doc(cls):
-    """Insert the shared parameter and attribute text into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("{common_parameters}", COMMON_PARAMETERS).replace(
+    """Insert the shared parameter and attribute text into a class docstring,
+    with the defaults of the class's own constructor."""
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    parameters = _with_defaults(COMMON_PARAMETERS, defaults)
+    cls.__doc__ = cls.__doc__.replace("{common_parameters}", parameters).replace(
         "{common_attributes}", COMMON_ATTRIBUTES
     )
     return cls

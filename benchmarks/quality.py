@@ -1,0 +1,195 @@
+"""Classification quality of SequenceClassifier's defaults on the standard sets.
+
+One command prints a table: for every data set, sklrnn with its defaults
+(``SequenceClassifier(random_state=0)``, token input adds only
+``embedding_dim``), the baselines it computes itself (1-NN Euclidean, SVC,
+TF-IDF + logistic regression), the published deep-learning figures, the
+target and fit seconds.
+
+    pip install -e ".[bench]"        # sktime, for the UCR/UEA loaders
+    python benchmarks/quality.py     # all rows, about 15-25 minutes on 2 cores
+    python benchmarks/quality.py --only GunPoint digits
+
+The review polarity corpus is read from ``../shared/data`` next to the
+repository (or ``SKLRNN_DATA``); without it those rows are skipped.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from quality_data import (  # noqa: E402
+    DATA_DIR,
+    first_words,
+    load_digits_rows,
+    load_review_polarity,
+    load_ucr,
+)
+
+from sklrnn import SequenceClassifier  # noqa: E402
+from sklrnn.preprocessing import TextTokenizer  # noqa: E402
+
+# Published test accuracy. FCN: Wang et al. 2017 as re-run (mean of several
+# runs) in Fawaz et al. 2019; BasicMotions, which that review does not hold:
+# Ruiz et al. 2021. LSTM-FCN: Karim et al. 2018.
+PUBLISHED = {
+    "GunPoint": {"FCN": 1.000, "LSTM-FCN": 1.000},
+    "ItalyPowerDemand": {"FCN": 0.963, "LSTM-FCN": 0.962},
+    "ArrowHead": {"FCN": 0.843, "LSTM-FCN": 0.897},
+    "BasicMotions": {"FCN": 1.000},
+    "JapaneseVowels": {"FCN": 0.993},
+}
+SERIES = list(PUBLISHED)
+TEXT_WORDS = 200  # the first-200-words split of the issue's table
+
+
+def _timed_fit(estimator, X, y):
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    return estimator, time.perf_counter() - start
+
+
+def _flat(X, length):
+    """Series as flat rows for 1-NN / SVC; ragged ones linearly resampled."""
+    if isinstance(X, list):
+        X = [
+            np.column_stack(
+                [
+                    np.interp(
+                        np.linspace(0, len(seq) - 1, length),
+                        np.arange(len(seq)),
+                        column,
+                    )
+                    for column in seq.T
+                ]
+            )
+            for seq in X
+        ]
+    return np.asarray(X).reshape(len(X), -1)
+
+
+def series_row(name, threads):
+    if name == "digits":
+        X_train, y_train, X_test, y_test = load_digits_rows()
+    else:
+        X_train, y_train, X_test, y_test = load_ucr(name)
+    clf, seconds = _timed_fit(
+        SequenceClassifier(random_state=0, n_threads=threads), X_train, y_train
+    )
+    accuracy = clf.score(X_test, y_test)
+    length = max(len(seq) for seq in X_train) if isinstance(X_train, list) else 0
+    flat_train, flat_test = _flat(X_train, length), _flat(X_test, length)
+    if name == "digits":
+        baseline = "SVC", SVC().fit(flat_train, y_train).score(flat_test, y_test)
+        reference, target = baseline, 0.99
+    else:
+        knn = KNeighborsClassifier(n_neighbors=1).fit(flat_train, y_train)
+        baseline = "1-NN Euclidean", knn.score(flat_test, y_test)
+        reference = "FCN", PUBLISHED[name]["FCN"]
+        target = reference[1] - 0.01
+    published = ", ".join(f"{k} {v:.3f}" for k, v in PUBLISHED.get(name, {}).items())
+    return {
+        "data": name,
+        "sklrnn": accuracy,
+        "fit s": seconds,
+        "baseline": f"{baseline[0]} {baseline[1]:.3f}",
+        "published": published or "-",
+        "target": target,
+    }
+
+
+def text_rows(threads):
+    texts, labels = load_review_polarity()
+    short = first_words(texts, TEXT_WORDS)
+    X_train, X_test, y_train, y_test = train_test_split(
+        short, labels, test_size=0.2, stratify=labels, random_state=0
+    )
+    tfidf = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    tfidf_accuracy = tfidf.fit(X_train, y_train).score(X_test, y_test)
+    rnn, seconds = _timed_fit(_text_model(threads), X_train, y_train)
+    rows = [
+        {
+            "data": f"reviews, first {TEXT_WORDS} words, 80/20",
+            "sklrnn": rnn.score(X_test, y_test),
+            "fit s": seconds,
+            "baseline": f"TF-IDF + LR {tfidf_accuracy:.3f}",
+            "published": "-",
+            "target": tfidf_accuracy,
+        }
+    ]
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    tfidf_cv = cross_val_score(tfidf, texts, labels, cv=folds).mean()
+    start = time.perf_counter()
+    rnn_cv = cross_val_score(_text_model(threads), texts, labels, cv=folds)
+    rows.append(
+        {
+            "data": "reviews, full length, 5-fold CV",
+            "sklrnn": rnn_cv.mean(),
+            "fit s": (time.perf_counter() - start) / 5,
+            "baseline": f"TF-IDF + LR {tfidf_cv:.3f}",
+            "published": "-",
+            "target": 0.85,
+        }
+    )
+    return rows
+
+
+def _text_model(threads):
+    return make_pipeline(
+        TextTokenizer(),
+        SequenceClassifier(embedding_dim=32, random_state=0, n_threads=threads),
+    )
+
+
+def print_table(rows):
+    header = "| data | sklrnn defaults | fit s | baseline (computed) | published | target | result |"
+    print(header)
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        result = "pass" if row["sklrnn"] >= row["target"] - 1e-9 else "FAIL"
+        print(
+            f"| {row['data']} | {row['sklrnn']:.3f} | {row['fit s']:.1f} | "
+            f"{row['baseline']} | {row['published']} | ≥ {row['target']:.3f} | "
+            f"{result} |"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[*SERIES, "digits", "reviews"],
+        help="run only these rows",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads per fit"
+    )
+    args = parser.parse_args()
+    names = args.only or [*SERIES, "digits", "reviews"]
+    rows = []
+    for name in names:
+        if name == "reviews":
+            if not (DATA_DIR / "review_polarity.tar.gz").exists():
+                print(f"reviews skipped: no review_polarity.tar.gz in {DATA_DIR}")
+                continue
+            rows.extend(text_rows(args.threads))
+        else:
+            rows.append(series_row(name, args.threads))
+        print(f"done: {rows[-1]['data']}", file=sys.stderr, flush=True)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
