@@ -180,10 +180,12 @@ class _BaseRNN(BaseEstimator, ABC):
             if reuse:
                 # warm_start continues with the current loop settings; skorch
                 # applies a new lr to the optimizer without resetting its state.
+                epochs = self._epochs(len(y_encoded))
                 self.net_.set_params(
-                    max_epochs=int(self.max_epochs),
+                    max_epochs=epochs,
                     batch_size=int(self.batch_size),
                     lr=float(self.lr),
+                    **self._schedule_params(epochs),
                 )
             else:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
@@ -222,13 +224,23 @@ class _BaseRNN(BaseEstimator, ABC):
             "unfitted rather than predicting NaN."
         )
 
-    def _training_callbacks(self):
+    def _epochs(self, n_samples):
+        """Epochs of one call to `fit` on ``n_samples`` samples (None: unknown)."""
+        return int(self.max_epochs)
+
+    def _training_callbacks(self, epochs):
         """skorch callbacks a subclass adds to training (e.g. a schedule)."""
         return []
 
+    def _schedule_params(self, epochs):
+        """Net parameters that restart the subclass's callbacks for a warm
+        start of ``epochs`` epochs."""
+        return {}
+
     def _build_net(self, n_samples, y_encoded, seed, device):
+        epochs = self._epochs(n_samples)
         callbacks = [("divergence_guard", DivergenceGuard())]
-        callbacks.extend(self._training_callbacks())
+        callbacks.extend(self._training_callbacks(epochs))
         if self.gradient_clip is not None:
             callbacks.append(
                 ("gradient_clip", GradientNormClipping(self.gradient_clip))
@@ -255,7 +267,7 @@ class _BaseRNN(BaseEstimator, ABC):
             **{f"criterion__{key}": value for key, value in criterion_params.items()},
             optimizer=resolve_optimizer(self.optimizer),
             lr=float(self.lr),
-            max_epochs=int(self.max_epochs),
+            max_epochs=epochs,
             batch_size=int(self.batch_size),
             dataset=BatchDataset,
             iterator_train=BatchLoader,

@@ -21,6 +21,9 @@ from sklrnn.utils._validation import validate_tokens
 
 OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
 AUTO_POOL_STEPS = 32
+# max_epochs="auto": about this many optimizer steps, within these epochs.
+AUTO_EPOCH_STEPS = 1000
+AUTO_EPOCHS = (20, 100)
 
 
 def _check_conv_channels(conv_channels):
@@ -70,8 +73,14 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
 
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` anneals the learning rate from ``lr`` towards zero over
-        ``max_epochs`` (`torch.optim.lr_scheduler.CosineAnnealingLR`, one
-        step per epoch); ``"constant"`` keeps it at ``lr``.
+        the epochs of each ``fit`` (`torch.optim.lr_scheduler.CosineAnnealingLR`,
+        one step per epoch; a warm start anneals afresh); ``"constant"`` keeps
+        it at ``lr``.
+
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"`` trains for about 1,000
+        minibatches, within 20 to 100 epochs: 100 epochs of 50 samples,
+        20 epochs of 1,500.
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's classifiers:
@@ -144,6 +153,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         "conv_kernel_size": [Interval(Integral, 1, None, closed="left")],
         "pool_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     }
 
     def __init__(
@@ -162,7 +172,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         num_layers=1,
         bidirectional=True,
         dropout=0.0,
-        max_epochs=100,
+        max_epochs="auto",
         batch_size=16,
         lr=0.003,
         optimizer="adam",
@@ -277,11 +287,27 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         weight = torch.as_tensor(self._class_weights, dtype=torch.float32)
         return nn.CrossEntropyLoss, {"weight": weight}
 
-    def _training_callbacks(self):
+    def _epochs(self, n_samples):
+        if self.max_epochs != "auto":
+            return int(self.max_epochs)
+        if n_samples is None:  # a loaded model: no training data to size it
+            return AUTO_EPOCHS[1]
+        batches = -(-n_samples // int(self.batch_size))
+        low, high = AUTO_EPOCHS
+        return int(np.clip(-(-AUTO_EPOCH_STEPS // batches), low, high))
+
+    def _training_callbacks(self, epochs):
         if self.lr_schedule == "constant":
             return []
-        cosine = LRScheduler(policy=CosineAnnealingLR, T_max=int(self.max_epochs))
+        # last_epoch=-1: every fit, warm starts included, anneals afresh from
+        # lr (skorch would otherwise resume the curve from the history).
+        cosine = LRScheduler(policy=CosineAnnealingLR, T_max=epochs, last_epoch=-1)
         return [("lr_schedule", cosine)]
+
+    def _schedule_params(self, epochs):
+        if self.lr_schedule == "constant":
+            return {}
+        return {"callbacks__lr_schedule__T_max": epochs}
 
     def _validation_split(self, n_samples, y, seed):
         return ValidSplit(self.validation_fraction, stratified=True, random_state=seed)

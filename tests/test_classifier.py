@@ -189,3 +189,135 @@ def test_bad_input(fitted):
         bad = X.copy()
         bad[0, 0, 0] = np.nan
         SequenceClassifier(**FAST).fit(bad, y)
+
+
+# Convolutional front-end, pooling and schedule ------------------------------------
+
+
+def _bump_series(n=48, steps=120, seed=0):
+    """Long noisy univariate series labelled by the shape they hold, anywhere
+    in the series: a narrow spike or a wide hump of the same height."""
+    rng = np.random.RandomState(seed)
+    t = np.arange(steps)
+    y = np.arange(n) % 2
+    centres = rng.randint(15, steps - 15, n)
+    widths = np.where(y == 1, 2.0, 8.0)
+    X = np.exp(-0.5 * ((t[None, :] - centres[:, None]) / widths[:, None]) ** 2)
+    X = X + rng.normal(scale=0.3, size=X.shape)
+    return X.astype(np.float32), y
+
+
+def test_defaults_learn_long_series():
+    X, y = _bump_series(seed=0)
+    X_test, y_test = _bump_series(seed=1)
+    # The defaults but for fewer epochs, to keep the test short.
+    clf = SequenceClassifier(max_epochs=30, random_state=0).fit(X, y)
+    assert clf.pool_size_ == 3  # 120 steps // 32
+    assert clf.score(X_test, y_test) >= 0.9
+
+
+@pytest.mark.parametrize(
+    "params, steps, expected",
+    [
+        ({}, 100, 3),
+        ({}, 20, 1),
+        ({"pool_size": 2}, 20, 2),
+        ({"conv_channels": None, "pool_size": 4}, 100, 1),
+    ],
+)
+def test_pool_size(params, steps, expected):
+    X = np.random.RandomState(0).normal(size=(20, steps, 1)).astype(np.float32)
+    clf = SequenceClassifier(max_epochs=1, **params).fit(X, np.arange(20) % 2)
+    assert clf.pool_size_ == expected
+
+
+def test_auto_pool_size_takes_the_median_length_of_ragged_input():
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 1)) for n in [40, 64, 70, 300, 500]]
+    clf = SequenceClassifier(max_epochs=1).fit(X, [0, 1, 0, 1, 0])
+    assert clf.pool_size_ == 70 // 32
+
+
+@pytest.mark.parametrize("conv_channels", [None, ()])
+def test_without_conv_channels_the_steps_go_straight_to_the_rnn(conv_channels):
+    X, y = _sign_of_sum()
+    clf = SequenceClassifier(conv_channels=conv_channels, **FAST).fit(X, y)
+    assert clf.net_.module_.frontend is None
+    assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("conv_channels", [(64, 0), (8, 2.5), (True,), ("8",)])
+def test_conv_channels_must_be_positive_ints(conv_channels):
+    X, y = _sign_of_sum(n=20)
+    with pytest.raises(ValueError, match=r"conv_channels must hold positive ints"):
+        SequenceClassifier(conv_channels=conv_channels, **FAST).fit(X, y)
+
+
+def test_conv_channels_and_kernel_size_shape_the_blocks():
+    X, y = _sign_of_sum(n=40)
+    clf = SequenceClassifier(conv_channels=[5, 7], conv_kernel_size=3, **FAST)
+    convs = [block[0] for block in clf.fit(X, y).net_.module_.frontend.blocks]
+    assert [conv.out_channels for conv in convs] == [5, 7]
+    assert [conv.kernel_size for conv in convs] == [(3,), (3,)]
+    assert clf.conv_channels == [5, 7]  # the parameter is not modified
+
+
+def test_cosine_lr_schedule_anneals_over_the_epochs():
+    X, y = _sign_of_sum(n=40)
+    clf = SequenceClassifier(lr=0.01, **FAST).fit(X, y)
+    lrs = np.array(clf.history_[:, "event_lr"])
+    epochs = np.arange(FAST["max_epochs"])
+    expected = 0.005 * (1 + np.cos(np.pi * epochs / FAST["max_epochs"]))
+    np.testing.assert_allclose(lrs, expected, rtol=1e-6)
+
+
+def test_constant_lr_schedule():
+    X, y = _sign_of_sum(n=40)
+    clf = SequenceClassifier(lr_schedule="constant", lr=0.01, **FAST).fit(X, y)
+    assert "event_lr" not in clf.history_[-1]
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.01
+
+
+def test_warm_start_anneals_afresh_over_the_new_epochs():
+    X, y = _sign_of_sum()
+    clf = SequenceClassifier(warm_start=True, **FAST).fit(X, y)
+    clf.set_params(max_epochs=4, lr=0.002).fit(X, y)
+    assert clf.n_iter_ == FAST["max_epochs"] + 4
+    lrs = clf.history_[-4:, "event_lr"]
+    np.testing.assert_allclose(lrs, 0.001 * (1 + np.cos(np.pi * np.arange(4) / 4)))
+    assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, expected",
+    [(50, 16, 100), (270, 16, 59), (1347, 16, 20), (100_000, 16, 20), (None, 16, 100)],
+)
+def test_auto_max_epochs_trains_about_a_thousand_batches(
+    n_samples, batch_size, expected
+):
+    clf = SequenceClassifier(batch_size=batch_size)
+    assert clf._epochs(n_samples) == expected
+
+
+def test_auto_max_epochs_sets_the_epochs_and_the_schedule():
+    X, y = _sign_of_sum(n=40)
+    clf = SequenceClassifier(hidden_size=4, batch_size=40, conv_channels=[4])
+    clf.fit(X, y)
+    assert clf.n_iter_ == 100  # one batch per epoch: the upper bound
+    assert dict(clf.net_.callbacks_)["lr_schedule"].lr_scheduler_.T_max == 100
+
+
+def test_files_saved_before_the_front_end_still_load():
+    """A classifier saved by sklrnn 0.1.0 (no convolution blocks, constant
+    learning rate) loads as the network it was."""
+    from pathlib import Path
+
+    from sklrnn import load_weights
+
+    data = Path(__file__).parent / "data"
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 6, 2)).astype(np.float32)
+    clf = load_weights(data / "classifier_0.1.0.pt")
+    assert clf.conv_channels is None and clf.lr_schedule == "constant"
+    expected = np.load(data / "classifier_0.1.0_proba.npy")
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6)

@@ -123,7 +123,12 @@ def fill_doc(cls):
         for name, parameter in inspect.signature(cls.__init__).parameters.items()
         if parameter.default is not inspect.Parameter.empty
     }
-    parameters = _with_defaults(COMMON_PARAMETERS, defaults)
+    # A class that documents a common parameter itself (say, a different
+    # type) keeps its own entry.
+    own = set(re.findall(r"^    (\w+) :", cls.__doc__, flags=re.M))
+    entries = COMMON_PARAMETERS.split("\n\n    ")
+    kept = [entry for entry in entries if entry.split(" :")[0] not in own]
+    parameters = _with_defaults("\n\n    ".join(kept), defaults)
     cls.__doc__ = cls.__doc__.replace("{common_parameters}", parameters).replace(
         "{common_attributes}", COMMON_ATTRIBUTES
     )
