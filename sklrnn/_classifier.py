@@ -24,6 +24,7 @@ AUTO_POOL_STEPS = 32
 # max_epochs="auto": about this many optimizer steps, within these epochs.
 AUTO_EPOCH_STEPS = 1000
 AUTO_EPOCHS = (20, 100)
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 
 
 def _check_conv_channels(conv_channels):
@@ -151,9 +152,9 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         "vocabulary_size": [Interval(Integral, 2, None, closed="left"), None],
         "conv_channels": [tuple, list, None],
         "conv_kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "pool_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "pool_size": [_POSITIVE_INT, StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_epochs": [_POSITIVE_INT, StrOptions({"auto"})],
     }
 
     def __init__(
