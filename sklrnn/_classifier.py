@@ -20,6 +20,7 @@ from sklrnn.utils._labels import encode_labels, learn_classes
 from sklrnn.utils._validation import validate_tokens
 
 OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
+AUTO_CONV_CHANNELS = (64, 64, 64)
 AUTO_POOL_STEPS = 32
 # max_epochs="auto": about this many optimizer steps, within these epochs.
 AUTO_EPOCH_STEPS = 1000
@@ -29,6 +30,8 @@ _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 
 def _check_conv_channels(conv_channels):
     """Every entry of ``conv_channels`` must be a positive int."""
+    if conv_channels == "auto":
+        return
     for width in conv_channels or ():
         if isinstance(width, bool) or not isinstance(width, Integral) or width < 1:
             raise ValueError(
@@ -56,11 +59,13 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         How the steps' outputs become one vector: the final state of each
         direction, or the mean or maximum over the real (unpadded) steps.
 
-    conv_channels : tuple of int or None, default=(64, 64, 64)
+    conv_channels : tuple of int, "auto" or None, default="auto"
         Output channels of the convolution blocks (Conv1d, BatchNorm, ReLU)
         that read the steps before the recurrent layer, as in LSTM-FCN; None
-        or ``()`` feeds the steps to the recurrent layer directly. Padding of
-        ragged input is masked in every block.
+        or ``()`` feeds the steps to the recurrent layer directly. ``"auto"``
+        is ``(64, 64, 64)`` for numeric sequences and no blocks for token
+        ids (``embedding_dim`` set), where the blocks made short sentences
+        generalise worse. Padding of ragged input is masked in every block.
 
     conv_kernel_size : int, default=7
         Width, in steps, of every convolution kernel.
@@ -107,8 +112,11 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
     vocabulary_size_ : int
         Number of token ids of the embedding (only with ``embedding_dim``).
 
+    conv_channels_ : tuple of int
+        The convolution blocks' channels used; empty for none.
+
     pool_size_ : int
-        The pooling factor used (only with convolution blocks).
+        The pooling factor used (1 without convolution blocks).
 
     {common_attributes}
 
@@ -123,7 +131,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
     cosine learning-rate schedule, batches of 16) were chosen on the UCR/UEA
     sets GunPoint, ItalyPowerDemand, ArrowHead, BasicMotions and
     JapaneseVowels and on digits read row by row; ``benchmarks/quality.py``
-    measures them. Set ``conv_channels=None`` for a plain recurrent network.
+    measures them. ``conv_channels=None`` gives a plain recurrent network.
 
     With ``early_stopping=True`` the validation data are a stratified
     ``validation_fraction`` of the samples, drawn with ``random_state``.
@@ -150,7 +158,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "vocabulary_size": [Interval(Integral, 2, None, closed="left"), None],
-        "conv_channels": [tuple, list, None],
+        "conv_channels": [tuple, list, StrOptions({"auto"}), None],
         "conv_kernel_size": [Interval(Integral, 1, None, closed="left")],
         "pool_size": [_POSITIVE_INT, StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
@@ -164,7 +172,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         class_weight=None,
         embedding_dim=None,
         vocabulary_size=None,
-        conv_channels=(64, 64, 64),
+        conv_channels="auto",
         conv_kernel_size=7,
         pool_size="auto",
         lr_schedule="cosine",
@@ -227,14 +235,20 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
             _check_conv_channels(self.conv_channels)
         inputs = self._validate_sequences(X, reset)
         if reset:
+            self.conv_channels_ = self._learn_conv_channels()
             self.pool_size_ = self._learn_pool_size(inputs)
         return inputs
+
+    def _learn_conv_channels(self):
+        if self.conv_channels == "auto":
+            return () if self.embedding_dim is not None else AUTO_CONV_CHANNELS
+        return tuple(int(width) for width in self.conv_channels or ())
 
     def _learn_pool_size(self, inputs):
         """The front-end's pooling factor: ``pool_size``, or with "auto" the
         factor that leaves the recurrent layer about `AUTO_POOL_STEPS` steps
         of a median-length training sequence."""
-        if not self.conv_channels:
+        if not self.conv_channels_:
             return 1
         if self.pool_size != "auto":
             return int(self.pool_size)
@@ -263,8 +277,8 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
 
     def _module_params(self):
         params = {**super()._module_params(), "module__pooling": self.pooling}
-        if self.conv_channels:
-            params["module__conv_channels"] = tuple(map(int, self.conv_channels))
+        if self.conv_channels_:
+            params["module__conv_channels"] = self.conv_channels_
             params["module__conv_kernel_size"] = int(self.conv_kernel_size)
             params["module__pool_size"] = int(self.pool_size_)
         if self.embedding_dim is not None:

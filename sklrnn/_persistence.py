@@ -16,8 +16,8 @@ from sklrnn.utils._torch import OPTIMIZERS, resolve_device
 
 FORMAT = "sklrnn-weights/1"
 
-# Parameters added after files of FORMAT were first written, with the values
-# that rebuild the network such an older file holds.
+# Parameters and fitted attributes added after files of FORMAT were first
+# written, with the values that rebuild the network such an older file holds.
 _ADDED_PARAMS = {
     "SequenceClassifier": {
         "conv_channels": None,
@@ -25,6 +25,7 @@ _ADDED_PARAMS = {
         "lr_schedule": "constant",
     },
 }
+_ADDED_FITTED = {"SequenceClassifier": {"conv_channels_": (), "pool_size_": 1}}
 
 
 def _to_plain(value):
@@ -162,7 +163,8 @@ def load_weights(path, *, device="cpu"):
     params = {**_ADDED_PARAMS.get(name, {}), **_from_plain(payload["params"])}
     estimator = classes[name](**params)
     estimator.set_params(device=device)
-    for key, value in _from_plain(payload["fitted"]).items():
+    fitted = {**_ADDED_FITTED.get(name, {}), **_from_plain(payload["fitted"])}
+    for key, value in fitted.items():
         setattr(estimator, key, value)
     device = resolve_device(device)
     estimator.net_ = estimator._build_net(None, None, 0, device)

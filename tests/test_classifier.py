@@ -238,6 +238,21 @@ def test_auto_pool_size_takes_the_median_length_of_ragged_input():
     assert clf.pool_size_ == 70 // 32
 
 
+def test_auto_conv_channels_for_numbers_but_not_for_tokens():
+    X, y = _sign_of_sum(n=40)
+    numeric = SequenceClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    assert numeric.conv_channels_ == (64, 64, 64)
+    assert len(numeric.net_.module_.frontend.blocks) == 3
+    tokens = [np.array([2, 3, 4]), np.array([5, 6])] * 10
+    text = SequenceClassifier(embedding_dim=4, **{**FAST, "max_epochs": 1})
+    text.fit(tokens, [0, 1] * 10)
+    assert text.conv_channels_ == () and text.net_.module_.frontend is None
+    explicit = SequenceClassifier(embedding_dim=4, conv_channels=(3,), **FAST)
+    assert explicit.set_params(max_epochs=1).fit(
+        tokens, [0, 1] * 10
+    ).conv_channels_ == (3,)
+
+
 @pytest.mark.parametrize("conv_channels", [None, ()])
 def test_without_conv_channels_the_steps_go_straight_to_the_rnn(conv_channels):
     X, y = _sign_of_sum()
