@@ -38,7 +38,7 @@ def step_mask(lengths, n_steps):
 class ConvFrontEnd(nn.Module):
     """Convolution blocks over the steps (LSTM-FCN's recipe), then max pooling.
 
-    Each block is Conv1d ("same" padding), BatchNorm and ReLU. Padded steps
+    Each block is Conv1d (zero-padded to keep the steps), BatchNorm and ReLU. Padded steps
     are zeroed before and after every block, so they reach no real step
     through the next kernel; since ReLU outputs are never negative, a zero
     never wins the max pooling either, and padding cannot change a result.
@@ -50,9 +50,13 @@ class ConvFrontEnd(nn.Module):
         super().__init__()
         layers = []
         for width in channels:
+            # Zero padding on both sides keeps the number of steps (torch's
+            # "same", which warns on even kernels).
+            left = (kernel_size - 1) // 2
             layers.append(
                 nn.Sequential(
-                    nn.Conv1d(input_size, width, kernel_size, padding="same"),
+                    nn.ConstantPad1d((left, kernel_size - 1 - left), 0.0),
+                    nn.Conv1d(input_size, width, kernel_size),
                     nn.BatchNorm1d(width),
                     nn.ReLU(),
                 )

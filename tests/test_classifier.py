@@ -271,7 +271,7 @@ def test_conv_channels_must_be_positive_ints(conv_channels):
 def test_conv_channels_and_kernel_size_shape_the_blocks():
     X, y = _sign_of_sum(n=40)
     clf = SequenceClassifier(conv_channels=[5, 7], conv_kernel_size=3, **FAST)
-    convs = [block[0] for block in clf.fit(X, y).net_.module_.frontend.blocks]
+    convs = [block[1] for block in clf.fit(X, y).net_.module_.frontend.blocks]
     assert [conv.out_channels for conv in convs] == [5, 7]
     assert [conv.kernel_size for conv in convs] == [(3,), (3,)]
     assert clf.conv_channels == [5, 7]  # the parameter is not modified

@@ -235,9 +235,12 @@ def sequence_in_a_batch(draw):
 
 
 CLASSIFIERS = [
-    dict(pooling="last"),
+    dict(pooling="last", conv_channels=None),
     dict(pooling="mean", bidirectional=True),
     dict(pooling="max", cell="gru"),
+    # Convolution blocks and pooling 3 steps into 1: padding stays masked.
+    dict(pooling="mean", pool_size=3),
+    dict(pooling="last", pool_size=3, conv_kernel_size=4),
 ]
 
 
