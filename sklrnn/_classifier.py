@@ -45,13 +45,13 @@ def _check_conv_channels(conv_channels):
 class SequenceClassifier(ClassifierMixin, _BaseRNN):
     """Recurrent network classifier: one label per sequence.
 
-    Reads each sequence with convolution blocks, then an LSTM, GRU or plain
-    RNN (a bidirectional GRU by default), pools the steps into one vector and
-    maps it to class probabilities. Sequences may differ in
+    Reads each sequence with an LSTM, GRU or plain RNN (by default numeric steps
+    pass convolution blocks first, then a bidirectional GRU), pools the steps
+    into one vector and maps it to class probabilities. Sequences may differ in
     length: a ragged list is packed, so padding never changes a prediction and
-    nothing is truncated. With ``embedding_dim`` set, the input is integer
-    token ids (e.g. from `~sklrnn.preprocessing.TextTokenizer`) fed through
-    an embedding layer.
+    nothing is truncated. With ``embedding_dim`` set, the input is integer token
+    ids (e.g. from `~sklrnn.preprocessing.TextTokenizer`) fed through an
+    embedding layer.
 
     Parameters
     ----------

@@ -38,9 +38,9 @@ def step_mask(lengths, n_steps):
 class ConvFrontEnd(nn.Module):
     """Convolution blocks over the steps (LSTM-FCN's recipe), then max pooling.
 
-    Each block is Conv1d (zero-padded to keep the steps), BatchNorm and ReLU. Padded steps
-    are zeroed before and after every block, so they reach no real step
-    through the next kernel; since ReLU outputs are never negative, a zero
+    Each block is Conv1d (zero-padded to keep the steps), BatchNorm and ReLU.
+    Padded steps are zeroed before and after every block, so they reach no real
+    step through the next kernel; since ReLU outputs are never negative, a zero
     never wins the max pooling either, and padding cannot change a result.
     ``pool_size`` steps become one (the last window may be shorter), which
     shortens long sequences before the recurrent layer reads them.
