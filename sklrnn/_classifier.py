@@ -231,8 +231,6 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         self.lr_schedule = lr_schedule
 
     def _validate_input(self, X, reset):
-        if reset:
-            _check_conv_channels(self.conv_channels)
         inputs = self._validate_sequences(X, reset)
         if reset:
             self.conv_channels_ = self._learn_conv_channels()
@@ -240,6 +238,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         return inputs
 
     def _learn_conv_channels(self):
+        _check_conv_channels(self.conv_channels)
         if self.conv_channels == "auto":
             return () if self.embedding_dim is not None else AUTO_CONV_CHANNELS
         return tuple(int(width) for width in self.conv_channels or ())

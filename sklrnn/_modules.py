@@ -69,16 +69,17 @@ class ConvFrontEnd(nn.Module):
     def forward(self, x, lengths=None):
         """Map ``(batch, steps, features)`` to ``(batch, steps / pool_size,
         channels)``; return it with the new lengths (None stays None)."""
+        mask = None
         if lengths is not None:
             lengths = lengths.to(x.device)
-        mask = None if lengths is None else step_mask(lengths, x.shape[1])
+            mask = step_mask(lengths, x.shape[1]).transpose(1, 2)
         x = x.transpose(1, 2)  # Conv1d reads (batch, features, steps)
         for block in self.blocks:
             if mask is not None:
-                x = x * mask.transpose(1, 2)
+                x = x * mask
             x = block(x)
         if mask is not None:
-            x = x * mask.transpose(1, 2)
+            x = x * mask
         if self.pool_size > 1:
             x = nn.functional.max_pool1d(x, self.pool_size, ceil_mode=True)
             if lengths is not None:
