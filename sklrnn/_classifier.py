@@ -17,9 +17,9 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from sklrnn._base import _BaseRNN
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._labels import encode_labels, learn_classes
+from sklrnn.utils._text import OOV_ID
 from sklrnn.utils._validation import validate_tokens
 
-OOV_ID = 1  # TextTokenizer's out-of-vocabulary id; 0 is padding
 AUTO_CONV_CHANNELS = (64, 64, 64)
 AUTO_POOL_STEPS = 32
 # max_epochs="auto": about this many optimizer steps, within these epochs.
@@ -288,18 +288,17 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
     def _encode_target(self, y, inputs):
         y = column_or_1d(y, warn=True)
         learn_classes(self, y)
-        self._class_weights = None
-        if self.class_weight is not None:
-            self._class_weights = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y
-            )
         return encode_labels(self.classes_, y), len(self.classes_)
 
-    def _criterion(self):
-        if self._class_weights is None:
+    def _criterion(self, y_encoded):
+        if self.class_weight is None or y_encoded is None:
             return nn.CrossEntropyLoss, {}
-        weight = torch.as_tensor(self._class_weights, dtype=torch.float32)
-        return nn.CrossEntropyLoss, {"weight": weight}
+        weights = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=self.classes_[y_encoded]
+        )
+        return nn.CrossEntropyLoss, {
+            "weight": torch.as_tensor(weights, dtype=torch.float32)
+        }
 
     def _epochs(self, n_samples):
         if self.max_epochs != "auto":

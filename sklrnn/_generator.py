@@ -1,106 +1,32 @@
 """CharLSTMGenerator: a character-level language model that writes text."""
 
-import contextlib
 import math
-import re
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from scipy.special import softmax
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklrnn._base import _BaseRNN
-from sklrnn._modules import StepCrossEntropy
+from sklrnn._engine import _RNNEngine
+from sklrnn._inference import final_state, last_step_outputs, total_log_likelihood
+from sklrnn._modules import IGNORE_INDEX, StepCrossEntropy
 from sklrnn._regressor import tail_split
 from sklrnn._stepper import cached_stepper
-from sklrnn.preprocessing._tokenizer import _PUNCTUATION_TABLE, _check_documents
-from sklrnn.utils._docstring import COMMON_PARAMETERS
-from sklrnn.utils._torch import torch_context
-
-START = 0  # input id read before a sequence's first character; also padding
-IGNORE = -100  # StepCrossEntropy's ignore_index: padded steps
-STEP_BUDGET = 2**16  # sequences x steps per torch call at inference
-
-
-def _as_documents(X):
-    """A string is one document; otherwise an iterable of strings."""
-    if isinstance(X, str):
-        return [X]
-    if isinstance(X, bytes):
-        raise TypeError("X is bytes; decode it to str first, e.g. X.decode('utf-8').")
-    return _check_documents(X)
+from sklrnn.preprocessing._characters import (
+    START,
+    CharacterCodec,
+    as_documents,
+    training_rows,
+)
+from sklrnn.utils._docstring import fill_doc
+from sklrnn.utils._text import check_documents
 
 
-def _code_points(text):
-    """The characters of ``text`` as an array of Unicode code points."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-
-
-def _cut(segments, window, as_inputs):
-    """Cut encoded segments into rows of ``window`` steps.
-
-    Targets (``as_inputs=False``) are the characters themselves, as
-    vocabulary columns. Inputs are the character before each target, as input
-    ids (column + 1), with `START` before a segment's first character: row
-    ``i`` reads ``inputs[i, t]`` and predicts ``targets[i, t]``. A segment's
-    last row is padded (`START` in the inputs, `IGNORE` in the targets); rows
-    never cross segments.
-    """
-    lengths = np.array([len(segment) for segment in segments])
-    stream = np.concatenate(segments)
-    starts = np.cumsum(lengths) - lengths
-    fill = IGNORE
-    if as_inputs:  # input id of column j is j + 1; 0 is START
-        stream = np.concatenate([[START], stream[:-1] + 1])
-        stream[starts] = START
-        fill = START
-    n_rows = -(-lengths // window)
-    segment = np.repeat(np.arange(len(segments)), n_rows)
-    row_in_segment = np.arange(n_rows.sum()) - (np.cumsum(n_rows) - n_rows)[segment]
-    first = starts[segment] + row_in_segment * window
-    size = np.minimum(window, lengths[segment] - row_in_segment * window)
-    steps = np.arange(window)
-    valid = steps < size[:, None]
-    index = np.where(valid, first[:, None] + steps, 0)
-    return np.where(valid, stream[index], fill).astype(np.int64)
-
-
-def _pad(rows, fill):
-    """Right-pad 1-D int arrays into one 2-D array."""
-    out = np.full((len(rows), max(len(row) for row in rows)), fill, dtype=np.int64)
-    for out_row, row in zip(out, rows):
-        out_row[: len(row)] = row
-    return out
-
-
-def _batches(lengths):
-    """Indices of sequences grouped by similar length, each group at most
-    `STEP_BUDGET` padded steps (or one sequence)."""
-    order = np.argsort(lengths, kind="stable")
-    batch, longest = [], 0
-    for i in order:
-        if batch and max(longest, lengths[i]) * (len(batch) + 1) > STEP_BUDGET:
-            yield batch
-            batch, longest = [], 0
-        batch.append(i)
-        longest = max(longest, lengths[i])
-    yield batch
-
-
-def _shared_parameters(doc):
-    """Replace each ``{shared:name}`` in ``doc`` with the common parameter text."""
-    entries = {}
-    for entry in COMMON_PARAMETERS.split("\n\n"):
-        entry = entry.strip()
-        entries[entry.split(" :")[0]] = entry
-    return re.sub(r"\{shared:(\w+)\}", lambda match: entries[match[1]], doc)
-
-
-class CharLSTMGenerator(_BaseRNN):
+@fill_doc
+class CharLSTMGenerator(_RNNEngine):
     """Character-level language model: learns a text, then writes like it.
 
     A recurrent network reads the text one character at a time and learns to
@@ -149,12 +75,8 @@ class CharLSTMGenerator(_BaseRNN):
         probability for a character it never saw, so it cannot predict or
         score one.
 
-    {shared:cell}
-
     hidden_size : int, default=128
         Width of each recurrent layer.
-
-    {shared:num_layers}
 
     dropout : float, default=0.0
         Dropout probability on the character vectors that enter the network
@@ -162,14 +84,6 @@ class CharLSTMGenerator(_BaseRNN):
 
     max_epochs : int, default=10
         Passes over the training text.
-
-    {shared:batch_size}
-
-    {shared:lr}
-
-    {shared:optimizer}
-
-    {shared:gradient_clip}
 
     early_stopping : bool, default=False
         Hold out the last ``validation_fraction`` of the training sequences
@@ -183,21 +97,7 @@ class CharLSTMGenerator(_BaseRNN):
     n_iter_no_change : int, default=3
         Epochs without improvement before early stopping ends training.
 
-    {shared:tol}
-
-    {shared:device}
-
-    {shared:n_threads}
-
-    {shared:random_state}
-
-    {shared:verbose}
-
-    {shared:callbacks}
-
-    {shared:warm_start}
-
-    {shared:net_kwargs}
+    {common_parameters}
 
     Attributes
     ----------
@@ -231,9 +131,9 @@ class CharLSTMGenerator(_BaseRNN):
     nothing scores ``-ln(len(vocabulary_))``.
 
     `generate` carries the state from one character to the next and runs the
-    steps in numpy with the weights laid out once for it, a layout kept for
-    later calls until the weights or the temperature change (see
-    ``RecurrentStepper`` in ``sklrnn/_stepper.py``); it runs on the CPU
+    steps in numpy with the weights laid out once for it, a layout the
+    generator keeps for later calls until the next `fit` or a new temperature
+    (see ``RecurrentStepper`` in ``sklrnn/_stepper.py``); it runs on the CPU
     whatever the ``device``. It uses its own random generator, never numpy's
     or torch's global one.
 
@@ -260,11 +160,7 @@ class CharLSTMGenerator(_BaseRNN):
     """
 
     _parameter_constraints: dict = {
-        **{
-            name: constraint
-            for name, constraint in _BaseRNN._parameter_constraints.items()
-            if name != "bidirectional"  # a generator reads only the past
-        },
+        **_RNNEngine._parameter_constraints,
         "window": [Interval(Integral, 1, None, closed="left")],
         "sequences": [StrOptions({"chunks", "lines"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -303,91 +199,44 @@ class CharLSTMGenerator(_BaseRNN):
         warm_start=False,
         net_kwargs=None,
     ):
-        # No bidirectional parameter, so the base's __init__ is not called.
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            gradient_clip=gradient_clip,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            n_threads=n_threads,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            net_kwargs=net_kwargs,
+        )
         self.window = window
         self.sequences = sequences
         self.embedding_dim = embedding_dim
         self.lowercase = lowercase
         self.strip_punctuation = strip_punctuation
         self.handle_unknown = handle_unknown
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.gradient_clip = gradient_clip
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.net_kwargs = net_kwargs
 
-    # Text -------------------------------------------------------------------
-
-    def _clean(self, text):
-        if self.lowercase:
-            text = text.lower()
-        if self.strip_punctuation:
-            text = text.translate(_PUNCTUATION_TABLE)
-        return text
-
-    def _encode_segments(self, documents, what):
-        """The (cleaned) documents as vocabulary columns, cut into the
-        independent sequences they hold: whole documents, or lines (their
-        line break included) with ``sequences="lines"``. Empty ones dropped."""
-        known = self._code_points()
-        segments = []
-        for document in documents:
-            points = _code_points(document)
-            ends = np.empty(0, dtype=np.intp)
-            if self.sequences == "lines":  # a segment ends after a line break
-                ends = np.flatnonzero(points == ord("\n")) + 1
-            columns, kept = self._encode(points, what, known)
-            if kept is not None:  # unknown characters deleted: move the ends
-                ends = np.cumsum(kept)[ends - 1]
-            segments.extend(part for part in np.split(columns, ends) if len(part))
-        return segments
-
-    def _encode(self, points, what, known):
-        """Map code points to `vocabulary_` columns (code points ``known``),
-        per ``handle_unknown``; also return the mask of the points kept, or
-        None when all are."""
-        columns = np.minimum(np.searchsorted(known, points), len(known) - 1)
-        found = known[columns] == points
-        if found.all():
-            return columns.astype(np.int64), None
-        if self.handle_unknown == "error":
-            unknown = sorted({chr(point) for point in points[~found]})
-            shown = ", ".join(repr(char) for char in unknown[:20])
-            more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
-            raise ValueError(
-                f"{what} contains {len(unknown)} character(s) that are not in "
-                f"vocabulary_: {shown}{more}. Remove them, or set "
-                "handle_unknown='ignore' to skip unknown characters."
-            )
-        return columns[found].astype(np.int64), found
-
-    def _code_points(self):
-        return _code_points("".join(self.vocabulary_))
-
-    def _context(self, prompt):
-        """Input ids the model reads before continuing ``prompt``."""
-        prompt = self._clean(prompt)
-        if self.sequences == "lines":  # only the current line matters
-            prompt = prompt.rsplit("\n", 1)[-1]
-        columns, _ = self._encode(
-            _code_points(prompt), "The prompt", self._code_points()
+    def _codec(self, chars=None):
+        """The text codec of this generator's settings and `vocabulary_`."""
+        return CharacterCodec(
+            self.vocabulary_ if chars is None else chars,
+            lowercase=self.lowercase,
+            strip_punctuation=self.strip_punctuation,
+            handle_unknown=self.handle_unknown,
+            lines=self.sequences == "lines",
         )
-        return np.concatenate([[START], columns + 1])
 
     # Training ---------------------------------------------------------------
 
@@ -410,39 +259,26 @@ class CharLSTMGenerator(_BaseRNN):
             The fitted generator.
         """
         reuse = self.warm_start and hasattr(self, "net_")
-        segments = self._validate_input(X, reset=not reuse)
-        targets, _ = self._encode_target(y, segments)
-        inputs = _cut(segments, self.window, as_inputs=True)
-        return self._train(inputs, targets, reuse)
+        with self._fitting():
+            segments = self._learn_segments(X, learn_vocabulary=not reuse)
+            inputs, targets = training_rows(segments, self.window, IGNORE_INDEX)
+            self.__dict__.pop("_stepper_cache", None)  # the weights will change
+            return self._train(inputs, targets, reuse)
 
-    def _validate_input(self, X, reset):
+    def _learn_segments(self, X, learn_vocabulary):
         """Check the documents; return their segments as vocabulary columns.
 
-        ``reset=True`` learns `vocabulary_` from them first.
+        ``learn_vocabulary=True`` learns `vocabulary_` from them first.
         """
-        documents = [self._clean(document) for document in _as_documents(X)]
-        if not any(documents):
-            raise ValueError(
-                "X has no characters to learn from"
-                + (
-                    " once lowercase/strip_punctuation are applied."
-                    if self.lowercase or self.strip_punctuation
-                    else "."
-                )
-                + " Pass a non-empty text."
-            )
-        if reset:
+        documents = self._codec(chars="").clean_documents(X)
+        if learn_vocabulary:
             chars = sorted(set().union(*documents))
             self.vocabulary_ = {char: column for column, char in enumerate(chars)}
         what = "X (warm_start=True keeps the first fit's vocabulary_)"
-        segments = self._encode_segments(documents, what)
+        segments = self._codec().segments(documents, what)
         if not segments:
             raise ValueError("X has no characters of vocabulary_ to learn from.")
         return segments
-
-    def _encode_target(self, y, inputs):
-        """The target of every step is the next character; ``y`` is ignored."""
-        return _cut(inputs, self.window, as_inputs=False), len(self.vocabulary_)
 
     def _module_params(self):
         n_chars = len(self.vocabulary_)
@@ -458,8 +294,8 @@ class CharLSTMGenerator(_BaseRNN):
             "module__embedding_dim": int(self.embedding_dim),
         }
 
-    def _criterion(self):
-        return StepCrossEntropy, {"ignore_index": IGNORE}
+    def _criterion(self, y_encoded):
+        return StepCrossEntropy, {"ignore_index": IGNORE_INDEX}
 
     def _validation_split(self, n_samples, y, seed):
         # The end of the text, as for a series: neighbouring chunks share
@@ -468,51 +304,12 @@ class CharLSTMGenerator(_BaseRNN):
 
     # Inference --------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _eval_module(self):
-        """The torch module in eval mode, without gradients, seeds untouched."""
-        check_is_fitted(self)
-        module = self.net_.module_
-        was_training = module.training
-        module.eval()
-        try:
-            context = torch_context(device=self.net_.device, n_threads=self.n_threads)
-            with context, torch.inference_mode():
-                yield module
-        finally:
-            module.train(was_training)
-
-    def _read(self, module, rows):
-        """Run padded input ids through the recurrent layers, a slice of steps
-        at a time carrying the state; yield ``(first_step, outputs, state)``."""
-        x = torch.as_tensor(rows, device=self.net_.device)
-        size = max(1, STEP_BUDGET // len(x))
-        state = None
-        for start in range(0, x.shape[1], size):
-            outputs, state = module.rnn(
-                module.embedding(x[:, start : start + size]), state
-            )
-            yield start, outputs, state
-
-    def _chars(self):
-        return np.array(list(self.vocabulary_))
-
     def _next_logits(self, X):
         """Logits of the next character after each prompt of ``X``."""
-        with self._eval_module() as module:
-            contexts = [self._context(prompt) for prompt in _check_documents(X)]
-            last = np.array([len(context) for context in contexts]) - 1
-            logits = np.empty((len(contexts), len(self.vocabulary_)))
-            for batch in map(np.array, _batches(last + 1)):
-                padded = _pad([contexts[i] for i in batch], START)
-                for start, outputs, _ in self._read(module, padded):
-                    here = np.flatnonzero(
-                        (last[batch] >= start)
-                        & (last[batch] < start + outputs.shape[1])
-                    )
-                    steps = outputs[here, last[batch][here] - start]
-                    logits[batch[here]] = module.head(steps).cpu().double().numpy()
-        return logits
+        check_is_fitted(self)
+        codec = self._codec()
+        contexts = [codec.context(prompt) for prompt in check_documents(X)]
+        return last_step_outputs(self.net_, contexts, self.n_threads)
 
     def predict_proba(self, X):
         """Probability of each character coming next, after each prompt.
@@ -545,7 +342,7 @@ class CharLSTMGenerator(_BaseRNN):
             One character per prompt.
         """
         logits = self._next_logits(X)
-        return self._chars()[np.argmax(logits, axis=1)]
+        return self._codec().chars[np.argmax(logits, axis=1)]
 
     def score(self, X, y=None):
         """Mean log-likelihood per character of a text, in nats.
@@ -572,23 +369,13 @@ class CharLSTMGenerator(_BaseRNN):
             character, ``exp(-score)`` the perplexity.
         """
         check_is_fitted(self)
-        documents = [self._clean(document) for document in _as_documents(X)]
-        segments = self._encode_segments(documents, "X")
+        segments = self._codec().segments(as_documents(X), "X")
         if not segments:
             raise ValueError("X has no characters to score.")
-        lengths = np.array([len(segment) for segment in segments])
-        total = 0.0
-        with self._eval_module() as module:
-            for batch in _batches(lengths):
-                chosen = [segments[i] for i in batch]
-                inputs = _pad([np.r_[START, seg[:-1] + 1] for seg in chosen], START)
-                targets = torch.as_tensor(_pad(chosen, IGNORE), device=self.net_.device)
-                for start, outputs, _ in self._read(module, inputs):
-                    target = targets[:, start : start + outputs.shape[1]]
-                    log_proba = torch.log_softmax(module.head(outputs), dim=-1)
-                    picked = log_proba.gather(-1, target.clamp(min=0)[..., None])
-                    total += picked[..., 0][target != IGNORE].double().sum().item()
-        return total / int(lengths.sum())
+        inputs = [np.r_[START, segment[:-1] + 1] for segment in segments]
+        total = total_log_likelihood(self.net_, inputs, segments, self.n_threads)
+        n_chars = sum(len(segment) for segment in segments)
+        return total / n_chars
 
     def bits_per_char(self, X):
         """Bits per character of a text: ``-score(X) / ln 2``; lower is better.
@@ -659,18 +446,16 @@ class CharLSTMGenerator(_BaseRNN):
             raise TypeError(
                 f"prompt must be a str or None, got {type(prompt).__name__}."
             )
-        context = self._context(prompt or "")
+        codec = self._codec()
+        context = codec.context(prompt or "")
         rng = (
             np.random.RandomState()
             if random_state is None
             else check_random_state(random_state)
         )
         restart = self.vocabulary_.get("\n") if self.sequences == "lines" else None
-        with (
-            self._eval_module() as module,
-            cached_stepper(module, temperature) as stepper,
-        ):
-            *_, (_, _, state) = self._read(module, context[None])
+        state = final_state(self.net_, context, self.n_threads)
+        with cached_stepper(self, temperature) as stepper:
             stepper.load_state(state)
             columns = stepper.sample(
                 n_chars,
@@ -680,7 +465,12 @@ class CharLSTMGenerator(_BaseRNN):
                 restart_output=restart,
                 restart_input=START,
             )
-        return "".join(self._chars()[columns].tolist())
+        return codec.decode(columns)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_stepper_cache", None)  # rebuilt on demand; holds closures
+        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -690,6 +480,3 @@ class CharLSTMGenerator(_BaseRNN):
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = False
         return tags
-
-
-CharLSTMGenerator.__doc__ = _shared_parameters(CharLSTMGenerator.__doc__)

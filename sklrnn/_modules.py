@@ -5,6 +5,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+IGNORE_INDEX = -100  # target of a padded step: torch's cross-entropy skips it
 
 
 def init_recurrent_weights(rnn):
@@ -158,27 +159,38 @@ class RecurrentModule(nn.Module):
         self.pooling = pooling
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
 
-    def forward(self, x, lengths=None):
+    def forward(self, x, lengths=None, state=None, return_state=False):
+        """Outputs of the head for a batch of sequences.
+
+        ``x`` is ``(batch, steps, features)``, or ``(batch, steps)`` token ids;
+        ``lengths`` the true steps of padded sequences (None: all real).
+        ``state`` is the recurrent layers' state to start from (None: zeros),
+        as returned with ``return_state=True``, which gives ``(outputs,
+        state)``: reading a long sequence in slices of steps, carrying the
+        state, gives the outputs of reading it whole.
+        """
         if self.embedding is not None:
             x = self.embedding(x)
         x = self.input_dropout(x)
         if self.frontend is not None:
             x, lengths = self.frontend(x, lengths)
         if lengths is None:
-            outputs, state = self.rnn(x)
+            outputs, state = self.rnn(x, state)
             mask = None
         else:
             packed = pack_padded_sequence(
                 x, lengths.cpu(), batch_first=True, enforce_sorted=False
             )
-            outputs, state = self.rnn(packed)
+            outputs, state = self.rnn(packed, state)
             outputs, _ = pad_packed_sequence(
                 outputs, batch_first=True, total_length=x.shape[1]
             )
             mask = step_mask(lengths.to(x.device), x.shape[1])
         if self.pooling is None:
-            return self.head(outputs)
-        return self.head(self._pool(outputs, state, mask))
+            outputs = self.head(outputs)
+        else:
+            outputs = self.head(self._pool(outputs, state, mask))
+        return (outputs, state) if return_state else outputs
 
     def _pool(self, outputs, state, mask):
         if self.pooling == "last":
@@ -198,8 +210,8 @@ class RecurrentModule(nn.Module):
 class StepCrossEntropy(nn.CrossEntropyLoss):
     """Cross-entropy over every step of ``(batch, steps, classes)`` logits.
 
-    Targets of padded steps are ``ignore_index`` (-100), so padding never
-    enters the loss.
+    Targets of padded steps are ``ignore_index`` (`IGNORE_INDEX`), so
+    padding never enters the loss.
     """
 
     def forward(self, logits, target):

@@ -90,7 +90,7 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
         """The target in the units the network is trained on."""
         return (y_2d - self._y_mean) / self._y_scale
 
-    def _criterion(self):
+    def _criterion(self, y_encoded):
         return nn.MSELoss, {}
 
     def _validation_split(self, n_samples, y, seed):

@@ -3,7 +3,6 @@ text generation."""
 
 import contextlib
 import functools
-import weakref
 
 import numpy as np
 import torch
@@ -363,31 +362,19 @@ class RecurrentStepper:
         return outputs
 
 
-# module -> ((weights key, temperature), stepper); an entry goes with its module.
-_STEPPERS = weakref.WeakKeyDictionary()
-
-
-def _weights_key(module):
-    """Changes when a parameter is replaced or changed in place by torch
-    (an optimizer step, ``load_state_dict``): each tensor counts its in-place
-    changes in ``_version``. Writes through ``param.data`` bypass the count,
-    as they bypass autograd."""
-    return tuple((id(p), p.data_ptr(), p._version) for p in module.parameters())
-
-
 @contextlib.contextmanager
-def cached_stepper(module, temperature=1.0):
-    """A `RecurrentStepper` of ``module``, reused while its weights and the
-    temperature stay the same: building one costs as much as 40 steps.
+def cached_stepper(generator, temperature=1.0):
+    """A `RecurrentStepper` of a fitted generator's module, kept on the
+    generator (``_stepper_cache``) for later calls with the same temperature:
+    building one costs as much as 40 steps. The generator's `fit` drops it.
 
     The stepper is taken out of the cache while in use, so a concurrent call
     builds its own rather than share the state.
     """
-    key = (_weights_key(module), temperature)
-    cached_key, stepper = _STEPPERS.pop(module, (None, None))
-    if cached_key != key:
-        stepper = RecurrentStepper(module, temperature)
+    cached_temperature, stepper = generator.__dict__.pop("_stepper_cache", (None, None))
+    if cached_temperature != temperature:
+        stepper = RecurrentStepper(generator.net_.module_, temperature)
     try:
         yield stepper
     finally:
-        _STEPPERS[module] = (key, stepper)
+        generator._stepper_cache = (temperature, stepper)

@@ -5,11 +5,9 @@ from scipy.special import softmax
 from skorch.dataset import ValidSplit
 
 from sklrnn._base import _BaseRNN, _first_array
-from sklrnn._modules import StepCrossEntropy
+from sklrnn._modules import IGNORE_INDEX, StepCrossEntropy
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._labels import encode_labels, learn_classes
-
-IGNORE = -100  # StepCrossEntropy's ignore_index: padded steps
 
 
 def _step_counts(inputs):
@@ -97,7 +95,7 @@ class SequenceTagger(_BaseRNN):
         labels = _checked_labels(y, _step_counts(inputs))
         learn_classes(self, np.concatenate(labels), unit="steps")
         n_steps = _first_array(inputs).shape[1]
-        encoded = np.full((len(labels), n_steps), IGNORE, dtype=np.int64)
+        encoded = np.full((len(labels), n_steps), IGNORE_INDEX, dtype=np.int64)
         for row, seq_labels in zip(encoded, labels):
             row[: len(seq_labels)] = encode_labels(self.classes_, seq_labels)
         return encoded, len(self.classes_)
@@ -105,8 +103,8 @@ class SequenceTagger(_BaseRNN):
     def _module_params(self):
         return {**super()._module_params(), "module__pooling": None}
 
-    def _criterion(self):
-        return StepCrossEntropy, {"ignore_index": IGNORE}
+    def _criterion(self, y_encoded):
+        return StepCrossEntropy, {"ignore_index": IGNORE_INDEX}
 
     def _validation_split(self, n_samples, y, seed):
         return ValidSplit(self.validation_fraction, random_state=seed)

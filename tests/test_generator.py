@@ -26,10 +26,10 @@ from sklearn.utils.estimator_checks import (
 )
 
 from sklrnn import CharLSTMGenerator, load_weights, save_weights
-from sklrnn._generator import IGNORE, START, _cut
-from sklrnn._modules import RecurrentModule
-from sklrnn._stepper import _STEPPERS, RecurrentStepper
+from sklrnn._modules import IGNORE_INDEX, RecurrentModule
+from sklrnn._stepper import RecurrentStepper
 from sklrnn.datasets import load_text_corpus
+from sklrnn.preprocessing._characters import START, training_rows
 
 FAST = dict(hidden_size=48, window=40, batch_size=32, lr=0.01, random_state=0)
 DOCUMENTS = load_text_corpus(as_documents=True)
@@ -115,8 +115,8 @@ def test_stepper_matches_the_torch_module(cell, num_layers):
             param.add_(0.1 * torch.randn_like(param))
     ids = torch.randint(0, 8, (1, 30))
     with torch.inference_mode():
-        outputs, state = module.rnn(module.embedding(ids))
-        expected = module.head(outputs[0]).numpy()
+        outputs, state = module(ids, return_state=True)
+        expected = outputs[0].numpy()
     stepper = RecurrentStepper(module, temperature=2.0)
     for t, token in enumerate(ids[0].numpy()):
         stepper.read([token])
@@ -152,11 +152,12 @@ def test_generation_reuses_the_stepper_until_the_weights_change(text):
     model = CharLSTMGenerator(**FAST, max_epochs=1, warm_start=True).fit(text)
     module = model.net_.module_
     first = model.generate(100, random_state=0)
-    stepper = _STEPPERS[module][1]
+    stepper = model._stepper_cache[1]
     assert model.generate(100, random_state=0) == first
-    assert _STEPPERS[module][1] is stepper
+    assert model._stepper_cache[1] is stepper
 
-    fresh = pickle.loads(pickle.dumps(model))  # another module: no stepper yet
+    fresh = pickle.loads(pickle.dumps(model))  # the cache is not pickled
+    assert not hasattr(fresh, "_stepper_cache")
     cold = fresh.generate(100, temperature=0.5, random_state=0)
     assert model.generate(100, temperature=0.5, random_state=0) == cold
 
@@ -165,9 +166,6 @@ def test_generation_reuses_the_stepper_until_the_weights_change(text):
     trained = model.generate(100, random_state=0)
     assert trained != first
     assert trained == pickle.loads(pickle.dumps(model)).generate(100, random_state=0)
-
-    module.load_state_dict(fresh.net_.module_.state_dict())  # as load_params does
-    assert model.generate(100, random_state=0) == first
 
 
 # Prediction and scoring ------------------------------------------------------
@@ -290,17 +288,17 @@ def test_lines_are_independent_sequences():
 
 def test_training_rows_mask_padding_and_cover_every_character():
     segments = [np.array([0, 1, 2, 3, 4]), np.array([5, 6])]
-    inputs = _cut(segments, 3, as_inputs=True)
-    targets = _cut(segments, 3, as_inputs=False)
+    inputs, targets = training_rows(segments, 3, IGNORE_INDEX)
     np.testing.assert_array_equal(inputs, [[START, 1, 2], [3, 4, START], [START, 6, 0]])
-    np.testing.assert_array_equal(targets, [[0, 1, 2], [3, 4, IGNORE], [5, 6, IGNORE]])
-    assert sorted(targets[targets != IGNORE]) == list(range(7))
+    ignore = IGNORE_INDEX
+    np.testing.assert_array_equal(targets, [[0, 1, 2], [3, 4, ignore], [5, 6, ignore]])
+    assert sorted(targets[targets != IGNORE_INDEX]) == list(range(7))
 
 
 def test_lines_split_after_line_breaks_and_unknowns_are_deleted():
     model = CharLSTMGenerator(sequences="lines", handle_unknown="ignore")
     model.vocabulary_ = {char: i for i, char in enumerate("\nabcd")}
-    segments = model._encode_segments(["ab\n\nc☃\n☃\nd"], "X")
+    segments = model._codec().segments(["ab\n\nc☃\n☃\nd"], "X")
     chars = np.array(list(model.vocabulary_))
     assert ["".join(chars[s]) for s in segments] == ["ab\n", "\n", "c\n", "\n", "d"]
 

@@ -1,8 +1,6 @@
 """Turn documents into sequences of integer token ids for embedding layers."""
 
 import re
-import string
-import unicodedata
 from collections import Counter
 from numbers import Integral
 
@@ -11,65 +9,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sklrnn.utils._text import OOV_ID, PAD_ID, PUNCTUATION_TABLE, check_documents
+
 # A word is a run of letters, digits or underscores; any other non-space
 # character is a token of its own.
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
-
-
-class _PunctuationTable(dict):
-    """`str.translate` table deleting punctuation, filled in as characters come.
-
-    Punctuation is ASCII punctuation (`string.punctuation`, which includes
-    symbols such as ``$`` and ``+``) and every Unicode punctuation category
-    (``P*``: ``«``, ``…``, ``¿``, the curly quotes, ...).
-    """
-
-    def __missing__(self, codepoint):
-        char = chr(codepoint)
-        is_punctuation = char in string.punctuation or unicodedata.category(
-            char
-        ).startswith("P")
-        self[codepoint] = None if is_punctuation else codepoint
-        return self[codepoint]
-
-
-_PUNCTUATION_TABLE = _PunctuationTable()
-
-
-def _check_documents(X):
-    """Return the documents of `X` as a list of str, or raise a clear error."""
-    if isinstance(X, (str, bytes)) or (
-        isinstance(X, np.ndarray) and X.ndim == 0 and isinstance(X.item(), str)
-    ):
-        raise ValueError(
-            "X must be an iterable of documents, got a single string; wrap it "
-            "in a list: [X]."
-        )
-    ndim = getattr(X, "ndim", 1)
-    if ndim != 1:
-        raise ValueError(
-            "X must be a 1-D iterable of documents (strings), got an input with "
-            f"{ndim} dimensions. Pass one column of text, e.g. df['text'] for a "
-            "DataFrame or X[:, 0] for a 2-D array."
-        )
-    try:
-        documents = list(X)
-    except TypeError:
-        raise TypeError(
-            "X must be an iterable of documents (strings), got an object of "
-            f"type {type(X).__name__}."
-        ) from None
-    if not documents:
-        raise ValueError("X is empty: at least one document is needed.")
-    for position, document in enumerate(documents):
-        if not isinstance(document, str):
-            raise TypeError(
-                "X must contain only strings, but the document at position "
-                f"{position} is of type {type(document).__name__} "
-                f"({document!r:.40}). Convert it to str, or drop it (missing "
-                "values included) before tokenizing."
-            )
-    return documents
 
 
 def _check_id_sequences(X):
@@ -216,8 +160,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     ['cat']
     """
 
-    PAD_ID = 0
-    OOV_ID = 1
+    PAD_ID = PAD_ID
+    OOV_ID = OOV_ID
     OOV_TOKEN = "<unk>"
 
     _parameter_constraints: dict = {
@@ -354,13 +298,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         if self.lowercase:
             document = document.lower()
         if self.strip_punctuation:
-            document = document.translate(_PUNCTUATION_TABLE)
+            document = document.translate(PUNCTUATION_TABLE)
         if self.level == "char":
             return document
         return _WORD_PATTERN.findall(document)
 
     def _tokenize_all(self, X):
-        return [self._tokenize(document) for document in _check_documents(X)]
+        return [self._tokenize(document) for document in check_documents(X)]
 
     def _fit(self, tokenized):
         counts = Counter()

@@ -14,9 +14,9 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 
-def _to_tensor(data):
+def as_tensors(data):
     if isinstance(data, dict):
-        return {key: _to_tensor(value) for key, value in data.items()}
+        return {key: as_tensors(value) for key, value in data.items()}
     data = np.ascontiguousarray(data)
     if not data.flags.writeable:
         # Read-only memory (pandas' copy-on-write arrays, memory maps): torch
@@ -25,9 +25,9 @@ def _to_tensor(data):
     return torch.from_numpy(data)
 
 
-def _take(data, indices):
+def take_rows(data, indices):
     if isinstance(data, dict):
-        return {key: _take(value, indices) for key, value in data.items()}
+        return {key: take_rows(value, indices) for key, value in data.items()}
     return data[indices]
 
 
@@ -46,11 +46,11 @@ class BatchDataset(Dataset):
     def __getitems__(self, indices):
         n_rows = len(indices)
         indices = _as_slice(np.asarray(indices))
-        X = _to_tensor(_take(self.X, indices))
+        X = as_tensors(take_rows(self.X, indices))
         if self.y is None:
             y = torch.zeros(n_rows)
         else:
-            y = _to_tensor(_take(self.y, indices))
+            y = as_tensors(take_rows(self.y, indices))
         return X, y
 
 
@@ -61,7 +61,7 @@ def batch_collate(batch):
 
 def batch_tensors(data, indices):
     """Tensors of the rows ``indices`` (a slice gives views) of arrays or dicts."""
-    return _to_tensor(_take(data, indices))
+    return as_tensors(take_rows(data, indices))
 
 
 class PermutationBatches:

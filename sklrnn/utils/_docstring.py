@@ -99,7 +99,11 @@ net_ : skorch.NeuralNet
 
 
 def _format_default(value):
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float) and 0 < abs(value) < 1e-3:
+        return f"{value:.0e}".replace("e-0", "e-")  # 1e-4, not 0.0001
+    return repr(value)
 
 
 def _with_defaults(text, defaults):
@@ -124,10 +128,14 @@ def fill_doc(cls):
         if parameter.default is not inspect.Parameter.empty
     }
     # A class that documents a common parameter itself (say, a different
-    # type) keeps its own entry.
+    # type) keeps its own entry; one that lacks a parameter drops it.
     own = set(re.findall(r"^    (\w+) :", cls.__doc__, flags=re.M))
     entries = COMMON_PARAMETERS.split("\n\n    ")
-    kept = [entry for entry in entries if entry.split(" :")[0] not in own]
+    kept = [
+        entry
+        for entry in entries
+        if entry.split(" :")[0] not in own and entry.split(" :")[0] in defaults
+    ]
     parameters = _with_defaults("\n\n    ".join(kept), defaults)
     cls.__doc__ = cls.__doc__.replace("{common_parameters}", parameters).replace(
         "{common_attributes}", COMMON_ATTRIBUTES

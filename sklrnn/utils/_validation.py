@@ -212,8 +212,8 @@ def validate_sequences(estimator, X, *, reset):
     return unflatten_lags(X, n_step_features)
 
 
-def pad_sequences(sequences, dtype=_DTYPE):
-    """Pad a ragged list with zeros at the end; return ``(padded, lengths)``.
+def pad_sequences(sequences, dtype=_DTYPE, fill=0):
+    """Pad a ragged list with ``fill`` at the end; return ``(padded, lengths)``.
 
     2-D sequences give a 3-D array, 1-D sequences (token ids) a 2-D one.
 
@@ -226,7 +226,7 @@ def pad_sequences(sequences, dtype=_DTYPE):
     """
     lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
     step_shape = sequences[0].shape[1:]
-    padded = np.zeros((len(sequences), lengths.max(), *step_shape), dtype=dtype)
+    padded = np.full((len(sequences), lengths.max(), *step_shape), fill, dtype=dtype)
     for row, seq in zip(padded, sequences):
         row[: len(seq)] = seq
     return padded, lengths

@@ -1,0 +1,278 @@
+"""The training engine every sklrnn estimator shares: a trained skorch net.
+
+`_RNNEngine` holds the parameters of the network and of its training, builds
+a skorch net around `RecurrentModule`, seeds torch and trains it, and runs the
+fitted net forward. What an estimator reads (sequences, documents), what it
+predicts and which loss it trains are the subclasses' part: the sequence
+estimators derive from `sklrnn._base._BaseRNN`, the text generator from this
+class directly.
+"""
+
+import contextlib
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+
+from sklrnn._callbacks import DivergenceGuard, TrainingDiverged
+from sklrnn._inference import predict_outputs
+from sklrnn._modules import CELLS, RecurrentModule
+from sklrnn.utils._dataset import BatchDataset, BatchLoader
+from sklrnn.utils._torch import (
+    OPTIMIZERS,
+    resolve_device,
+    resolve_optimizer,
+    seed_from_random_state,
+    torch_context,
+)
+
+
+def _silent(*args, **kwargs):
+    pass
+
+
+class _RNNEngine(BaseEstimator, ABC):
+    """Parameters, training loop and forward pass shared by every estimator."""
+
+    _parameter_constraints: dict = {
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
+        "gradient_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
+        "net_kwargs": [dict, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=0.005,
+        optimizer="adam",
+        gradient_clip=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        n_threads=None,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+        net_kwargs=None,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.gradient_clip = gradient_clip
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.net_kwargs = net_kwargs
+
+    # Hooks of the subclasses -------------------------------------------------
+
+    @abstractmethod
+    def _module_params(self):
+        """Return the ``module__*`` arguments of the skorch net."""
+
+    @abstractmethod
+    def _criterion(self, y_encoded):
+        """Return the torch loss class and its keyword arguments for training
+        on ``y_encoded`` (None for a net built to load weights into)."""
+
+    @abstractmethod
+    def _validation_split(self, n_samples, y, seed):
+        """Return the skorch ``train_split`` holding out data for early stopping."""
+
+    # Training ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _fitting(self):
+        """Undo everything a failed `fit` changed: the estimator is left as it
+        was before the call, fitted or not, whatever fails (a refused warm
+        start, bad data, an interrupt before the first epoch)."""
+        before = dict(vars(self))
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _train(self, inputs, y_encoded, reuse):
+        """Seed, build the net (unless ``reuse``) and train it on net inputs and
+        encoded targets; the part of `fit` after the data are checked."""
+        if reuse:
+            self._check_same_network()
+        device = resolve_device(self.device)
+        seed = seed_from_random_state(self.random_state)
+        with torch_context(seed, device, self.n_threads):
+            if reuse:
+                # warm_start continues with the current loop settings; skorch
+                # applies a new lr to the optimizer without resetting its state.
+                epochs = self._epochs(len(y_encoded))
+                self.net_.set_params(
+                    max_epochs=epochs,
+                    batch_size=int(self.batch_size),
+                    lr=float(self.lr),
+                    **self._schedule_params(epochs),
+                )
+            else:
+                self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
+            try:
+                self.net_.partial_fit(inputs, y_encoded)
+            except TrainingDiverged as diverged:
+                self._raise_diverged(*diverged.args)
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _check_same_network(self):
+        """warm_start continues the fitted network: refuse changed shapes."""
+        changed = sorted(
+            key.removeprefix("module__")
+            for key, value in self._module_params().items()
+            if getattr(self.net_, key) != value
+        )
+        if changed:
+            raise ValueError(
+                f"warm_start=True continues the fitted network, but {changed} "
+                "changed since it was built; set warm_start=False to train a new "
+                "network with the new settings."
+            )
+
+    def _raise_diverged(self, loss, epoch):
+        """Leave the estimator unfitted and say what to change."""
+        params = self.get_params(deep=False)
+        for attribute in [key for key in vars(self) if key not in params]:
+            delattr(self, attribute)
+        raise ValueError(
+            f"Training diverged: the training loss became {loss} in epoch {epoch}. "
+            f"Lower the learning rate (lr={self.lr}), scale the inputs (e.g. "
+            "StandardScaler or SequenceScaler), or clip the gradients "
+            f"(gradient_clip={self.gradient_clip}). The estimator is left "
+            "unfitted rather than predicting NaN."
+        )
+
+    def _epochs(self, n_samples):
+        """Epochs of one call to `fit` on ``n_samples`` samples (None: unknown)."""
+        return int(self.max_epochs)
+
+    def _training_callbacks(self, epochs):
+        """skorch callbacks a subclass adds to training (e.g. a schedule)."""
+        return []
+
+    def _schedule_params(self, epochs):
+        """Net parameters that restart the subclass's callbacks for a warm
+        start of ``epochs`` epochs."""
+        return {}
+
+    def _build_net(self, n_samples, y_encoded, seed, device):
+        epochs = self._epochs(n_samples)
+        callbacks = [("divergence_guard", DivergenceGuard())]
+        callbacks.extend(self._training_callbacks(epochs))
+        if self.gradient_clip is not None:
+            callbacks.append(
+                ("gradient_clip", GradientNormClipping(self.gradient_clip))
+            )
+        train_split = None
+        if self.early_stopping and n_samples is not None:
+            train_split = self._validation_split(n_samples, y_encoded, seed)
+            self._check_split(train_split, n_samples, y_encoded)
+            stopper = EarlyStopping(
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                load_best=True,
+                sink=print if self.verbose else _silent,
+            )
+            callbacks.append(("early_stopping", stopper))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks.extend(self.callbacks or [])
+        criterion, criterion_params = self._criterion(y_encoded)
+        return NeuralNet(
+            module=RecurrentModule,
+            **self._module_params(),
+            criterion=criterion,
+            **{f"criterion__{key}": value for key, value in criterion_params.items()},
+            optimizer=resolve_optimizer(self.optimizer),
+            lr=float(self.lr),
+            max_epochs=epochs,
+            batch_size=int(self.batch_size),
+            dataset=BatchDataset,
+            iterator_train=BatchLoader,
+            iterator_train__shuffle=True,
+            iterator_valid=BatchLoader,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=None,
+            warm_start=True,
+            verbose=self.verbose,
+            device=device,
+            **(self.net_kwargs or {}),
+        )
+
+    def _check_split(self, train_split, n_samples, y_encoded):
+        """Try the early-stopping split now, so a failure comes before training
+        and names the settings to change."""
+        try:
+            train_split(np.arange(n_samples), y_encoded)
+        except ValueError as error:
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {n_samples} samples: {error} Pass "
+                "more samples, change validation_fraction or set "
+                "early_stopping=False."
+            ) from None
+
+    # Inference ---------------------------------------------------------------
+
+    def _predict_outputs(self, inputs):
+        """The fitted network's raw outputs for validated ``inputs``, float64."""
+        return (
+            predict_outputs(self.net_, inputs, self.n_threads)
+            .numpy()
+            .astype(np.float64)
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.device != "cpu"
+        return tags
