@@ -14,9 +14,6 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from sklrnn._engine import _RNNEngine
 from sklrnn.utils._validation import pad_sequences, validate_sequences
 
-# What a warm start may not change: features per step, width of the output.
-_SHAPE_ATTRIBUTES = ("_n_step_features", "_n_outputs")
-
 
 def _first_array(inputs):
     return inputs["x"] if isinstance(inputs, dict) else inputs
@@ -117,7 +114,7 @@ class _BaseRNN(_RNNEngine):
             inputs = self._validate_input(X, reset=True)
             check_consistent_length(_first_array(inputs), y)
             y_encoded, n_outputs = self._encode_target(y, inputs)
-            if reuse and previous != [self._n_step_features, n_outputs]:
+            if reuse and previous != (self._n_step_features, n_outputs):
                 raise ValueError(
                     "warm_start=True but the data's shape differs from the "
                     "previous fit; set warm_start=False to train a new network."

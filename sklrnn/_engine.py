@@ -249,6 +249,11 @@ class _RNNEngine(BaseEstimator, ABC):
             **(self.net_kwargs or {}),
         )
 
+    def _initialized_net(self, device):
+        """An initialized, untrained net on ``device`` for the fitted attributes
+        already set, for `load_weights` to load saved weights into."""
+        return self._build_net(None, None, 0, device).initialize()
+
     def _check_split(self, train_split, n_samples, y_encoded):
         """Try the early-stopping split now, so a failure comes before training
         and names the settings to change."""
