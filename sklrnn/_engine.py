@@ -125,15 +125,30 @@ class _RNNEngine(BaseEstimator, ABC):
 
     @contextlib.contextmanager
     def _fitting(self):
-        """Undo everything a failed `fit` changed: the estimator is left as it
-        was before the call, fitted or not, whatever fails (a refused warm
-        start, bad data, an interrupt before the first epoch)."""
+        """Undo what a failed `fit` changed: the estimator is left as it was
+        before the call, fitted or not, whatever fails (bad data, a refused
+        warm start, an interrupt before the first epoch, a diverged loss).
+
+        A warm start trains the fitted network in place: once an epoch of it
+        has begun, the weights from before cannot be put back, so a failure
+        leaves the estimator unfitted instead.
+        """
         before = dict(vars(self))
         try:
             yield
         except BaseException:
+            trained_in_place = (
+                "net_" in before
+                and getattr(self, "net_", None) is before["net_"]
+                and len(self.net_.history) > before.get("n_iter_", 0)
+            )
             vars(self).clear()
-            vars(self).update(before)
+            if not trained_in_place:
+                vars(self).update(before)
+            else:  # the parameters only
+                vars(self).update(
+                    {key: before[key] for key in self.get_params(deep=False)}
+                )
             raise
 
     def _train(self, inputs, y_encoded, reuse):
@@ -179,16 +194,14 @@ class _RNNEngine(BaseEstimator, ABC):
             )
 
     def _raise_diverged(self, loss, epoch):
-        """Leave the estimator unfitted and say what to change."""
-        params = self.get_params(deep=False)
-        for attribute in [key for key in vars(self) if key not in params]:
-            delattr(self, attribute)
+        """Say what to change; `_fitting` discards the diverged weights."""
         raise ValueError(
             f"Training diverged: the training loss became {loss} in epoch {epoch}. "
             f"Lower the learning rate (lr={self.lr}), scale the inputs (e.g. "
             "StandardScaler or SequenceScaler), or clip the gradients "
-            f"(gradient_clip={self.gradient_clip}). The estimator is left "
-            "unfitted rather than predicting NaN."
+            f"(gradient_clip={self.gradient_clip}). The diverged weights are "
+            "discarded: the estimator is left as it was before this fit, or "
+            "unfitted after a warm start."
         )
 
     def _epochs(self, n_samples):

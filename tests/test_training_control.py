@@ -127,3 +127,44 @@ def test_threading_backend_matches_sequential_fits(data):
     )
     for a, b in zip(sequential, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_refused_warm_start_leaves_the_fitted_model_as_it_was(data):
+    X, y = data
+    reg = LSTMRegressor(**FAST, warm_start=True).fit(X[:, :, None], y)
+    before = reg.predict(X[:, :, None])
+    wider = np.concatenate([X[:, :, None], X[:, :, None]], axis=2)
+    with pytest.raises(ValueError, match="warm_start=True"):
+        reg.fit(wider, y)
+    assert reg.n_features_in_ == 1
+    np.testing.assert_array_equal(reg.predict(X[:, :, None]), before)
+
+
+def test_a_refused_warm_start_keeps_the_classifiers_front_end(data):
+    X, y = data
+    clf = SequenceClassifier(**FAST, conv_channels=(4,), pool_size=2)
+    clf.set_params(warm_start=True).fit(X, y > 0)
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="changed since it was built"):
+        clf.set_params(conv_channels=(4, 4), pool_size=3).fit(X, y > 0)
+    assert (clf.conv_channels_, clf.pool_size_) == ((4,), 2)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_a_diverged_warm_start_leaves_no_blown_up_weights(data):
+    X, y = data
+    reg = LSTMRegressor(**FAST, warm_start=True).fit(X, y)
+    reg.set_params(optimizer="sgd", lr=1e6, gradient_clip=None)
+    with pytest.raises(ValueError, match="Training diverged"):
+        reg.fit(X * 1000, y)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+def test_a_failed_refit_keeps_the_previous_model(data):
+    X, y = data
+    reg = LSTMRegressor(**FAST).fit(X, y)
+    before = reg.predict(X)
+    with pytest.raises(ValueError, match="Training diverged"):
+        reg.set_params(optimizer="sgd", lr=1e6, gradient_clip=None).fit(X * 1000, y)
+    np.testing.assert_array_equal(reg.predict(X), before)

@@ -14,7 +14,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from sklrnn.utils._lags import parse_lag_columns
-from sklrnn.utils._validation import validate_sequences
+from sklrnn.utils._validation import input_ndim, validate_sequences
 
 # ufunc keywords for float32 steps and float64 statistics: compute in float64,
 # buffered (no float64 copy of the data), and write float32. A mean rounded to
@@ -183,7 +183,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         flat = _get_output_config("transform", self)["dense"] != "default"
-        if flat and _ndim(X) != 2:
+        if flat and input_ndim(X) != 2:
             raise ValueError(
                 "SequenceScaler can only wrap 2-D output in a DataFrame, but X "
                 "is 3-D or a ragged list of sequences. Use "
@@ -256,7 +256,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 func(seq).reshape(np.shape(item)) for seq, item in zip(sequences, X)
             ]
         result = func(sequences)
-        if _ndim(X) == 2 and (flat or not _has_lag_columns(X)):
+        if input_ndim(X) == 2 and (flat or not _has_lag_columns(X)):
             # 2-D tables, and lag DataFrames to be wrapped: flat, step-major,
             # the columns in the order of the input.
             return result.reshape(result.shape[0], -1)
@@ -274,14 +274,3 @@ def _stack_steps(sequences):
 def _has_lag_columns(X):
     """Whether `X` is a DataFrame of windows flattened to lag columns."""
     return parse_lag_columns(getattr(X, "columns", [])) is not None
-
-
-def _ndim(X):
-    """Number of dimensions of `X` as `validate_sequences` reads it."""
-    ndim = getattr(X, "ndim", None)
-    if ndim is None:
-        try:
-            return np.asarray(X, dtype=object).ndim
-        except ValueError:  # ragged
-            return None
-    return ndim

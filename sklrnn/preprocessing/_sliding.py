@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from sklrnn.utils._lags import lag_column_names
+from sklrnn.utils._validation import input_ndim
 
 
 class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
@@ -198,7 +199,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         return tags
 
     def _validate_series(self, X, reset):
-        if _ndim(X) == 1:
+        if input_ndim(X) == 1:
             raise ValueError(
                 "X must be 2-D (n_steps, n_features), one row per time step, "
                 "but got a 1-D series. Reshape your data with X.reshape(-1, 1) "
@@ -221,13 +222,3 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
             padded[:n_pad, n_features] = 1.0
             padded[n_pad:, n_features] = 0.0
         return padded
-
-
-def _ndim(X):
-    """Number of dimensions of `X`, or None to leave the check to validate_data."""
-    if isinstance(X, (list, tuple)):
-        try:
-            return np.ndim(X)
-        except ValueError:  # ragged
-            return None
-    return getattr(X, "ndim", None)

@@ -20,6 +20,24 @@ from sklrnn.utils._lags import parse_lag_columns, unflatten_lags
 _DTYPE = np.float32
 
 
+def input_ndim(X):
+    """The number of dimensions of ``X`` as given, without validating it; None
+    for nested lists numpy cannot stack (ragged).
+
+    Examples
+    --------
+    >>> input_ndim([[1, 2], [3, 4]]), input_ndim([[1, 2], [3]])
+    (2, None)
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None:
+        return ndim
+    try:
+        return np.ndim(X)
+    except ValueError:
+        return None
+
+
 def _is_ragged(X):
     """A list or tuple of array-likes whose elements are sequences themselves.
 
@@ -161,9 +179,7 @@ def validate_sequences(estimator, X, *, reset):
         return sequences
 
     lags = parse_lag_columns(getattr(X, "columns", []))
-    ndim = getattr(X, "ndim", None)
-    if ndim is None:
-        ndim = np.asarray(X, dtype=object).ndim
+    ndim = input_ndim(X)
     if ndim == 3:
         X = check_array(
             X,
@@ -196,8 +212,11 @@ def validate_sequences(estimator, X, *, reset):
         _check_n_step_features(estimator, n_step_features, reset)
         return unflatten_lags(X, n_step_features)
     if ndim != 2:
+        described = (
+            "rows of different shapes" if ndim is None else f"{ndim} dimension(s)"
+        )
         raise ValueError(
-            f"X has {ndim} dimension(s), but {name} expects sequences: a 2-D "
+            f"X has {described}, but {name} expects sequences: a 2-D "
             "array (n_samples, n_timesteps) of univariate sequences, a 3-D "
             "array (n_samples, n_timesteps, n_features), or a list of 2-D "
             "arrays. Reshape your data: turn a single series into windows with "
