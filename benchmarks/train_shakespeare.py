@@ -32,12 +32,23 @@ import os
 import resource
 import sys
 import time
+import warnings
+from pathlib import Path
+
+# The shared data folder next to the repository's folder.
+DEFAULT_TEXT = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
+)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "path", nargs="?", default="/work/shared/data/tinyshakespeare.txt"
+        "path",
+        nargs="?",
+        default=DEFAULT_TEXT,
+        help="the text (default: ../shared/data/tinyshakespeare.txt, next to "
+        "the repository)",
     )
     parser.add_argument("--minutes", type=float, default=9.0, help="training budget")
     parser.add_argument("--threads", type=int, default=2)
@@ -126,7 +137,10 @@ def train(text):
         callbacks=[("time_budget", budget)],
     )
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    model.fit(text)
+    with warnings.catch_warnings():
+        # The budget stops training with a KeyboardInterrupt, on purpose.
+        warnings.filterwarnings("ignore", "Training was interrupted", UserWarning)
+        model.fit(text)
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
     n_train_chunks = math.ceil(len(text) / ARGS.window * (1 - ARGS.validation_fraction))
     epochs = budget.batches_ * ARGS.batch_size / n_train_chunks

@@ -6,6 +6,7 @@ their target is encoded, which loss they train and how predictions are
 decoded.
 """
 
+import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
@@ -28,7 +29,11 @@ from sklrnn.utils._torch import (
     seed_from_random_state,
     torch_context,
 )
-from sklrnn.utils._validation import pad_sequences, validate_sequences
+from sklrnn.utils._validation import (
+    named_fit,
+    pad_sequences,
+    validate_sequences,
+)
 
 
 def _silent(*args, **kwargs):
@@ -37,6 +42,30 @@ def _silent(*args, **kwargs):
 
 def _first_array(inputs):
     return inputs["x"] if isinstance(inputs, dict) else inputs
+
+
+def _warn_if_interrupted(net, first_epoch):
+    """Warn when a KeyboardInterrupt (Ctrl+C, or a callback) stopped training.
+
+    skorch's ``partial_fit`` catches it and returns as if training had ended;
+    only the history tells: fewer epochs than ``max_epochs``, or a last epoch
+    that never ended, without an early stop to explain it.
+    """
+    history = net.history
+    trained = len(history) - first_epoch
+    unfinished = trained > 0 and "train_loss" not in history[-1]
+    early_stop = any(
+        isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+        for _, callback in net.callbacks_
+    )
+    if (trained < net.max_epochs or unfinished) and not early_stop:
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) in epoch {len(history)} "
+            f"after {trained - unfinished} of the {net.max_epochs} epochs of this "
+            "fit; the estimator keeps the weights reached so far.",
+            UserWarning,
+            stacklevel=6,  # the call of fit: through _train, fit and two wrappers
+        )
 
 
 class _BaseRNN(BaseEstimator, ABC):
@@ -130,6 +159,7 @@ class _BaseRNN(BaseEstimator, ABC):
 
     # Training ----------------------------------------------------------------
 
+    @named_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the network on sequences ``X`` and targets ``y``.
@@ -189,10 +219,16 @@ class _BaseRNN(BaseEstimator, ABC):
                 )
             else:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
+            first_epoch = len(self.net_.history) if reuse else 0
             try:
                 self.net_.partial_fit(inputs, y_encoded)
             except TrainingDiverged as diverged:
                 self._raise_diverged(*diverged.args)
+            except KeyboardInterrupt as interrupt:
+                # Before the first epoch, or in on_train_end after the last.
+                untrained = len(self.net_.history or ()) == first_epoch
+                self._reraise_interrupt(interrupt, keep=reuse and untrained)
+        _warn_if_interrupted(self.net_, first_epoch)
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
@@ -211,13 +247,31 @@ class _BaseRNN(BaseEstimator, ABC):
                 "network with the new settings."
             )
 
-    def _raise_diverged(self, loss, epoch):
-        """Leave the estimator unfitted and say what to change."""
+    def _forget_fit(self):
+        """Leave the estimator unfitted: drop everything but its parameters."""
         params = self.get_params(deep=False)
         for attribute in [key for key in vars(self) if key not in params]:
             delattr(self, attribute)
+
+    def _reraise_interrupt(self, interrupt, keep):
+        """Re-raise a KeyboardInterrupt that skorch let through (it stops
+        quietly on one during the epochs, not in the net's set-up or
+        ``on_train_begin``); ``keep`` the previous fit of a warm start that
+        has not trained yet, else leave the estimator unfitted."""
+        if not keep:
+            self._forget_fit()
+        interrupt.add_note(
+            f"sklrnn: {type(self).__name__}.fit was interrupted; the estimator is "
+            + ("left as it was before fit." if keep else "left unfitted.")
+        )
+        raise interrupt
+
+    def _raise_diverged(self, loss, epoch, start):
+        """Leave the estimator unfitted and say what to change."""
+        self._forget_fit()
         raise ValueError(
-            f"Training diverged: the training loss became {loss} in epoch {epoch}. "
+            f"Training diverged: the training loss grew from {start:.4g} to "
+            f"{loss:.4g} in epoch {epoch}. "
             f"Lower the learning rate (lr={self.lr}), scale the inputs (e.g. "
             "StandardScaler or SequenceScaler), or clip the gradients "
             f"(gradient_clip={self.gradient_clip}). The estimator is left "

@@ -20,6 +20,7 @@ from sklrnn._stepper import cached_stepper
 from sklrnn.preprocessing._tokenizer import _PUNCTUATION_TABLE, _check_documents
 from sklrnn.utils._docstring import COMMON_PARAMETERS
 from sklrnn.utils._torch import torch_context
+from sklrnn.utils._validation import named_fit
 
 START = 0  # input id read before a sequence's first character; also padding
 IGNORE = -100  # StepCrossEntropy's ignore_index: padded steps
@@ -38,6 +39,13 @@ def _as_documents(X):
 def _code_points(text):
     """The characters of ``text`` as an array of Unicode code points."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _check_count(value, name):
+    """A positive int; bools (an Integral to Python) are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got the bool {value}.")
+    check_scalar(value, name, Integral, min_val=1)
 
 
 def _cut(segments, window, as_inputs):
@@ -391,6 +399,7 @@ class CharLSTMGenerator(_BaseRNN):
 
     # Training ---------------------------------------------------------------
 
+    @named_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the characters of a text and how they follow each other.
@@ -642,7 +651,7 @@ class CharLSTMGenerator(_BaseRNN):
             Exactly ``n_chars`` characters of `vocabulary_`.
         """
         check_is_fitted(self)
-        check_scalar(n_chars, "n_chars", Integral, min_val=1)
+        _check_count(n_chars, "n_chars")
         check_scalar(
             temperature, "temperature", Real, min_val=0, include_boundaries="neither"
         )
@@ -654,7 +663,7 @@ class CharLSTMGenerator(_BaseRNN):
         # sampling is already greedy there.
         temperature = max(float(temperature), 1e-6)
         if top_k is not None:
-            check_scalar(top_k, "top_k", Integral, min_val=1)
+            _check_count(top_k, "top_k")
         if prompt is not None and not isinstance(prompt, str):
             raise TypeError(
                 f"prompt must be a str or None, got {type(prompt).__name__}."

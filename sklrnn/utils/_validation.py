@@ -7,6 +7,8 @@ n_features)`` arrays. It sets ``n_features_in_`` and ``feature_names_in_`` the
 scikit-learn way and rejects bad input with a message that names the fix.
 """
 
+import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -18,6 +20,35 @@ from sklearn.utils.validation import _check_feature_names, check_array, validate
 from sklrnn.utils._lags import parse_lag_columns, unflatten_lags
 
 _DTYPE = np.float32
+
+
+def named_fit(fit):
+    """Decorate ``fit`` so that arguments it does not take are refused in the
+    name of the estimator's class, not of the base class defining ``fit``.
+
+    Python names the function's ``__qualname__`` (``_BaseRNN.fit()``); a
+    ``sample_weight`` gets a word on why. The signature seen by `inspect`
+    (and by scikit-learn's ``has_fit_parameter``) is unchanged.
+    """
+    signature = inspect.signature(fit)
+
+    @functools.wraps(fit)
+    def wrapper(estimator, *args, **kwargs):
+        try:
+            signature.bind(estimator, *args, **kwargs)
+        except TypeError as error:
+            name = f"{type(estimator).__name__}.fit()"
+            if "sample_weight" in kwargs:
+                raise TypeError(
+                    f"{name} got an unexpected keyword argument 'sample_weight'; "
+                    "sklrnn estimators do not support sample weights yet. "
+                    "Resample the training data, or use class_weight where the "
+                    "estimator has it."
+                ) from None
+            raise TypeError(f"{name}: {error}") from None
+        return fit(estimator, *args, **kwargs)
+
+    return wrapper
 
 
 def _is_ragged(X):
@@ -260,6 +291,8 @@ def validate_tokens(estimator, X, *, reset):
     ([[4, 2, 7], [3, 0, 0]], [3, 1])
     """
     name = type(estimator).__name__
+    if not hasattr(X, "__len__"):  # an array-like with only __array__
+        X = np.asarray(X)
     _reject_text(X, name)
     if len(X) == 0:
         raise ValueError(
