@@ -32,12 +32,23 @@ import os
 import resource
 import sys
 import time
+import warnings
+from pathlib import Path
+
+# The shared data folder next to the repository's folder.
+DEFAULT_TEXT = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
+)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "path", nargs="?", default="/work/shared/data/tinyshakespeare.txt"
+        "path",
+        nargs="?",
+        default=DEFAULT_TEXT,
+        help="the text (default: ../shared/data/tinyshakespeare.txt, next to "
+        "the repository)",
     )
     parser.add_argument("--minutes", type=float, default=9.0, help="training budget")
     parser.add_argument("--threads", type=int, default=2)
@@ -126,7 +137,10 @@ def train(text):
         callbacks=[("time_budget", budget)],
     )
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    model.fit(text)
+    with warnings.catch_warnings():
+        # The budget stops training with a KeyboardInterrupt, on purpose.
+        warnings.filterwarnings("ignore", "Training was interrupted", UserWarning)
+        model.fit(text)
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
     n_train_chunks = math.ceil(len(text) / ARGS.window * (1 - ARGS.validation_fraction))
     epochs = budget.batches_ * ARGS.batch_size / n_train_chunks
@@ -155,7 +169,7 @@ def _best(history):
 def refeed(model, prompt, n_chars):
     """The tutorials' generation: re-read the last window for every character."""
     module = model.net_.module_.eval()
-    window = torch.as_tensor(model._context(prompt)[1:])[None]
+    window = torch.as_tensor(model._codec().context(prompt)[1:])[None]
     out = []
     with torch.inference_mode():
         for _ in range(n_chars):
@@ -170,15 +184,14 @@ def torch_stateful(model, prompt, n_chars):
     module = model.net_.module_.eval()
     out = []
     with torch.inference_mode():
-        x = torch.as_tensor(model._context(prompt))[None]
-        hidden, state = module.rnn(module.embedding(x))
-        nxt = int(module.head(hidden[0, -1]).argmax())
+        x = torch.as_tensor(model._codec().context(prompt))[None]
+        logits, state = module(x, return_state=True)
+        nxt = int(logits[0, -1].argmax())
         out.append(nxt)
         for _ in range(n_chars - 1):
-            hidden, state = module.rnn(
-                module.embedding(torch.tensor([[nxt + 1]])), state
-            )
-            nxt = int(module.head(hidden[0, -1]).argmax())
+            x = torch.tensor([[nxt + 1]])
+            logits, state = module(x, state=state, return_state=True)
+            nxt = int(logits[0, -1].argmax())
             out.append(nxt)
     return out
 

@@ -11,7 +11,7 @@ from abc import abstractmethod
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from sklrnn._engine import _RNNEngine
+from sklrnn._engine import _RNNEngine, named_fit
 from sklrnn.utils._validation import pad_sequences, validate_sequences
 
 
@@ -82,6 +82,7 @@ class _BaseRNN(_RNNEngine):
         """Check ``y`` against the net's ``inputs``, learn its encoding and
         return ``(y_encoded, n_outputs)``."""
 
+    @named_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the network on sequences ``X`` and targets ``y``.

@@ -9,6 +9,9 @@ class directly.
 """
 
 import contextlib
+import functools
+import inspect
+import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
@@ -33,6 +36,59 @@ from sklrnn.utils._torch import (
 
 def _silent(*args, **kwargs):
     pass
+
+
+def named_fit(fit):
+    """Decorate ``fit`` so that arguments it does not take are refused in the
+    name of the estimator's class, not of the base class defining ``fit``.
+
+    Python names the function's ``__qualname__`` (``_BaseRNN.fit()``); a
+    ``sample_weight`` gets a word on why. The signature seen by `inspect`
+    (and by scikit-learn's ``has_fit_parameter``) is unchanged.
+    """
+    signature = inspect.signature(fit)
+
+    @functools.wraps(fit)
+    def wrapper(estimator, *args, **kwargs):
+        try:
+            signature.bind(estimator, *args, **kwargs)
+        except TypeError as error:
+            name = f"{type(estimator).__name__}.fit()"
+            if "sample_weight" in kwargs:
+                raise TypeError(
+                    f"{name} got an unexpected keyword argument 'sample_weight'; "
+                    "sklrnn estimators do not support sample weights yet. "
+                    "Resample the training data, or use class_weight where the "
+                    "estimator has it."
+                ) from None
+            raise TypeError(f"{name}: {error}") from None
+        return fit(estimator, *args, **kwargs)
+
+    return wrapper
+
+
+def _warn_if_interrupted(net, first_epoch):
+    """Warn when a KeyboardInterrupt (Ctrl+C, or a callback) stopped training.
+
+    skorch's ``partial_fit`` catches it and returns as if training had ended;
+    only the history tells: fewer epochs than ``max_epochs``, or a last epoch
+    that never ended, without an early stop to explain it.
+    """
+    history = net.history
+    trained = len(history) - first_epoch
+    unfinished = trained > 0 and "train_loss" not in history[-1]
+    early_stop = any(
+        isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+        for _, callback in net.callbacks_
+    )
+    if (trained < net.max_epochs or unfinished) and not early_stop:
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) in epoch {len(history)} "
+            f"after {trained - unfinished} of the {net.max_epochs} epochs of this "
+            "fit; the estimator keeps the weights reached so far.",
+            UserWarning,
+            stacklevel=6,  # the call of fit: through _train, fit and two wrappers
+        )
 
 
 class _RNNEngine(BaseEstimator, ABC):
@@ -136,18 +192,23 @@ class _RNNEngine(BaseEstimator, ABC):
         before = dict(vars(self))
         try:
             yield
-        except BaseException:
+        except BaseException as error:
             trained_in_place = (
                 "net_" in before
                 and getattr(self, "net_", None) is before["net_"]
                 and len(self.net_.history) > before.get("n_iter_", 0)
             )
+            params = self._get_param_names()
             vars(self).clear()
             if not trained_in_place:
                 vars(self).update(before)
             else:  # the parameters only
-                vars(self).update(
-                    {key: before[key] for key in self.get_params(deep=False)}
+                vars(self).update({key: before[key] for key in params})
+            if isinstance(error, KeyboardInterrupt):
+                error.add_note(
+                    f"sklrnn: {type(self).__name__}.fit was interrupted; the "
+                    "estimator is left "
+                    + ("unfitted." if trained_in_place else "as it was before fit.")
                 )
             raise
 
@@ -171,10 +232,12 @@ class _RNNEngine(BaseEstimator, ABC):
                 )
             else:
                 self.net_ = self._build_net(len(y_encoded), y_encoded, seed, device)
+            first_epoch = len(self.net_.history) if reuse else 0
             try:
                 self.net_.partial_fit(inputs, y_encoded)
             except TrainingDiverged as diverged:
                 self._raise_diverged(*diverged.args)
+        _warn_if_interrupted(self.net_, first_epoch)
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
@@ -193,10 +256,11 @@ class _RNNEngine(BaseEstimator, ABC):
                 "network with the new settings."
             )
 
-    def _raise_diverged(self, loss, epoch):
+    def _raise_diverged(self, loss, epoch, start):
         """Say what to change; `_fitting` discards the diverged weights."""
         raise ValueError(
-            f"Training diverged: the training loss became {loss} in epoch {epoch}. "
+            f"Training diverged: the training loss grew from {start:.4g} to "
+            f"{loss:.4g} in epoch {epoch}. "
             f"Lower the learning rate (lr={self.lr}), scale the inputs (e.g. "
             "StandardScaler or SequenceScaler), or clip the gradients "
             f"(gradient_clip={self.gradient_clip}). The diverged weights are "

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklrnn._engine import _RNNEngine
+from sklrnn._engine import _RNNEngine, named_fit
 from sklrnn._inference import final_state, last_step_outputs, total_log_likelihood
 from sklrnn._modules import IGNORE_INDEX, StepCrossEntropy
 from sklrnn._regressor import tail_split
@@ -23,6 +23,13 @@ from sklrnn.preprocessing._characters import (
 )
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._text import check_documents
+
+
+def _check_count(value, name):
+    """A positive int; bools (an Integral to Python) are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got the bool {value}.")
+    check_scalar(value, name, Integral, min_val=1)
 
 
 @fill_doc
@@ -240,6 +247,7 @@ class CharLSTMGenerator(_RNNEngine):
 
     # Training ---------------------------------------------------------------
 
+    @named_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the characters of a text and how they follow each other.
@@ -429,7 +437,7 @@ class CharLSTMGenerator(_RNNEngine):
             Exactly ``n_chars`` characters of `vocabulary_`.
         """
         check_is_fitted(self)
-        check_scalar(n_chars, "n_chars", Integral, min_val=1)
+        _check_count(n_chars, "n_chars")
         check_scalar(
             temperature, "temperature", Real, min_val=0, include_boundaries="neither"
         )
@@ -441,7 +449,7 @@ class CharLSTMGenerator(_RNNEngine):
         # sampling is already greedy there.
         temperature = max(float(temperature), 1e-6)
         if top_k is not None:
-            check_scalar(top_k, "top_k", Integral, min_val=1)
+            _check_count(top_k, "top_k")
         if prompt is not None and not isinstance(prompt, str):
             raise TypeError(
                 f"prompt must be a str or None, got {type(prompt).__name__}."

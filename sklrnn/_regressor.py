@@ -29,6 +29,23 @@ def tail_split(n_samples, fraction):
     return ValidSplit(PredefinedSplit(test_fold))
 
 
+def _location_scale(y_2d):
+    """Mean and standard deviation of each column, safe for any finite y.
+
+    Computed on ``y / max|y|``, then scaled back: ``y.std()`` squares the
+    values, which overflows from about 1e154 and underflows below 1e-154. A
+    (numerically) constant column gets the scale ``max|y|`` (1 for zeros),
+    so that it standardises to about 0.
+    """
+    peak = np.abs(y_2d).max(axis=0)
+    peak = np.where(peak > 0, peak, 1.0)
+    unit = y_2d / peak
+    mean = unit.mean(axis=0) * peak
+    std = unit.std(axis=0)
+    constant = std <= 10 * np.finfo(np.float64).eps
+    return mean, np.where(constant, 1.0, std) * peak
+
+
 @fill_doc
 class LSTMRegressor(RegressorMixin, _BaseRNN):
     """Recurrent network regressor: sequences in, one or several values out.
@@ -82,13 +99,22 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
         self._y_is_1d = y.ndim == 1
         y_2d = y.reshape(len(y), -1)
         if not (self.warm_start and hasattr(self, "_y_mean")):
-            self._y_mean = y_2d.mean(axis=0)
-            self._y_scale = np.where(y_2d.std(axis=0) > 0, y_2d.std(axis=0), 1.0)
-        return self._standardise(y_2d).astype(np.float32), y_2d.shape[1]
+            self._y_mean, self._y_scale = _location_scale(y_2d)
+        with np.errstate(over="ignore"):
+            y_encoded = self._standardise(y_2d).astype(np.float32)
+        if not np.isfinite(y_encoded).all():
+            raise ValueError(
+                "y is too large for the scale learned in the first fit (warm "
+                "start): standardised, it overflows float32. Set "
+                "warm_start=False to learn the scale of this y."
+            )
+        return y_encoded, y_2d.shape[1]
 
     def _standardise(self, y_2d):
         """The target in the units the network is trained on."""
-        return (y_2d - self._y_mean) / self._y_scale
+        # Divided before subtracting: y - mean overflows for values of
+        # opposite signs near the float64 limit.
+        return y_2d / self._y_scale - self._y_mean / self._y_scale
 
     def _criterion(self, y_encoded):
         return nn.MSELoss, {}

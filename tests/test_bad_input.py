@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.validation import has_fit_parameter
 from skorch.callbacks import Callback
 
 import sklrnn
@@ -971,7 +972,9 @@ if CHAR_GENERATOR is not None:
             "temperature must be a finite number",
             "",
         ),
+        ("n_chars=True", dict(n_chars=True), TypeError, "n_chars must be an int", ""),
         ("top_k=0", dict(top_k=0), ValueError, "top_k == 0", ""),
+        ("top_k=True", dict(top_k=True), TypeError, "top_k must be an int", ""),
         ("prompt not a str", dict(prompt=5), TypeError, "prompt must be a str", ""),
         (
             "unknown characters",
@@ -1145,6 +1148,23 @@ def test_bad_input(case):
     raised_in = str(info.traceback[-1].path)
     assert "/torch/" not in raised_in, f"raised inside torch: {raised_in}"
     assert_unchanged(inputs, before)
+
+
+@pytest.mark.parametrize("name", [*MODELS, "CharLSTMGenerator"])
+def test_fit_arguments_it_does_not_take_name_the_class(name):
+    if name == "CharLSTMGenerator":
+        est, args = generator(), (DOCS,)
+    else:
+        est, args = MODELS[name](**TINY), (seqs(), target(name, seqs()))
+    with pytest.raises(
+        TypeError,
+        match=rf"^{name}\.fit\(\) got an unexpected keyword argument "
+        r"'sample_weight'; sklrnn estimators do not support sample weights",
+    ):
+        est.fit(*args, sample_weight=np.ones(len(args[0])))
+    with pytest.raises(TypeError, match=rf"^{name}\.fit\(\).*positional"):
+        est.fit(*args, None, None)
+    assert has_fit_parameter(est, "sample_weight") is False
 
 
 def test_every_constrained_parameter_is_in_the_matrix():

@@ -6,6 +6,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import _NotAnArray
 
 from sklrnn import SequenceClassifier
 
@@ -127,6 +128,18 @@ def test_token_input_with_embedding():
     unseen = clf.predict_proba([np.array([2, 3, 50])])
     oov = clf.predict_proba([np.array([2, 3, 1])])
     np.testing.assert_allclose(unseen, oov)
+
+
+def test_token_input_without_len_like_numeric_input():
+    # An array-like with only __array__ (no len()) is read through np.asarray,
+    # as numeric input is.
+    rng = np.random.RandomState(0)
+    X = rng.randint(1, 6, size=(24, 5))
+    y = np.arange(24) % 2
+    params = dict(embedding_dim=2, hidden_size=4, max_epochs=1, random_state=0)
+    clf = SequenceClassifier(**params).fit(_NotAnArray(X), y)
+    expected = SequenceClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(clf.predict_proba(_NotAnArray(X)), expected)
 
 
 def test_token_input_errors():

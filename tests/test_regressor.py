@@ -361,3 +361,44 @@ def test_input_dataframe_not_modified():
     LSTMRegressor(**FAST).fit(X, y).predict(X)
     pd.testing.assert_frame_equal(X, X_before)
     pd.testing.assert_series_equal(y, y_before)
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e200, 1e300])
+def test_huge_and_tiny_targets_train_like_unit_ones(factor):
+    # The target is standardised without squaring it: y.std() of values
+    # near 1e200 overflows, of values near 1e-300 underflows to 0.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(48, 5))
+    y = X.sum(axis=1)
+    params = dict(hidden_size=4, max_epochs=2, batch_size=16, random_state=0)
+    expected = LSTMRegressor(**params).fit(X, y).predict(X)
+    y_pred = LSTMRegressor(**params).fit(X, y * factor).predict(X)
+    assert np.isfinite(y_pred).all()
+    np.testing.assert_allclose(y_pred / factor, expected, rtol=1e-6)
+
+
+# scikit-learn's finiteness check sums y, which overflows for +-1.5e308.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce")
+def test_targets_of_mixed_huge_and_tiny_magnitudes():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(48, 5))
+    y = np.c_[X.sum(axis=1) * 1e300, X.sum(axis=1) * 1e-300]
+    y[::2, 0] *= 1e-300  # half the first column tiny
+    reg = LSTMRegressor(hidden_size=4, max_epochs=2, batch_size=16, random_state=0)
+    y_pred = reg.fit(X, y).predict(X)
+    assert np.isfinite(y_pred).all()
+    peak = np.abs(y).max(axis=0)
+    assert (np.abs(y_pred) <= 2 * peak).all()
+    assert (np.abs(y_pred) > 0).all()
+    # Opposite signs near the float64 limit: y - mean would overflow.
+    y = np.where(X[:, 0] > 0, 1.5e308, -1.5e308)
+    assert np.isfinite(reg.fit(X, y).predict(X)).all()
+
+
+def test_warm_start_on_a_target_beyond_the_learned_scale_is_refused():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(32, 5))
+    reg = LSTMRegressor(hidden_size=4, max_epochs=1, warm_start=True, random_state=0)
+    reg.fit(X, X.sum(axis=1) * 1e-30)
+    with pytest.raises(ValueError, match="too large for the scale learned"):
+        reg.fit(X, X.sum(axis=1) * 1e30)

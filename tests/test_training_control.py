@@ -1,12 +1,16 @@
 """Diverging, interrupted, checkpointed and resumed training."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 
-from sklrnn import LSTMRegressor, SequenceClassifier
+from sklrnn import CharLSTMGenerator, LSTMRegressor, SequenceClassifier
 
 FAST = dict(hidden_size=8, max_epochs=4, batch_size=16, random_state=0)
 
@@ -28,13 +32,59 @@ def test_diverging_training_is_an_error_not_nan_predictions(data):
     assert not [key for key in vars(est) if key.endswith("_")]
 
 
-def test_huge_but_finite_loss_is_not_divergence(data):
-    # Cross-entropy of a classifier blown up by a huge learning rate grows
-    # without becoming NaN: predictions stay valid probabilities.
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 4
+
+
+def _exploding(name, X, y, **params):
+    """An estimator and its fit arguments."""
+    if name == "CharLSTMGenerator":
+        model = CharLSTMGenerator(hidden_size=8, max_epochs=2, window=8, **params)
+        return model.set_params(random_state=0), (TEXT,)
+    if name == "SequenceClassifier":
+        return SequenceClassifier(**FAST, **params), (X, y > 0)
+    return LSTMRegressor(**FAST, **params), (X, y)
+
+
+@pytest.mark.parametrize(
+    "name", ["LSTMRegressor", "SequenceClassifier", "CharLSTMGenerator"]
+)
+@pytest.mark.parametrize(
+    "params, scale",
+    [(dict(lr=1e6), 1), (dict(optimizer="sgd", lr=1e6, gradient_clip=None), 1000)],
+    ids=["adam", "sgd"],
+)
+def test_exploding_finite_loss_is_divergence(name, data, params, scale):
+    # A far too large lr blows the loss up by orders of magnitude without
+    # making it NaN: that is divergence too, not a model to predict with.
     X, y = data
-    clf = SequenceClassifier(optimizer="sgd", lr=1e6, gradient_clip=None, **FAST)
-    proba = clf.fit(X * 1000, y > 0).predict_proba(X)
-    assert np.isfinite(proba).all()
+    est, fit_args = _exploding(name, X * scale, y, **params)
+    with pytest.raises(ValueError, match=r"Training diverged") as info:
+        est.fit(*fit_args)
+    message = str(info.value)
+    assert re.search(r"grew from \S+ to \S+ in epoch \d\.", message), message
+    for setting in ("lr=1000000.0", "scale the inputs", "gradient_clip="):
+        assert setting in message
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    assert not [key for key in vars(est) if key.endswith("_")]
+
+
+def test_no_divergence_on_healthy_training(data):
+    X, y = data
+    # A target fit perfectly (a constant): the loss is almost 0 and wobbles
+    # by many times that, also in a warm start, which is not divergence.
+    linear = np.tile(np.linspace(-1, 1, 6, dtype=np.float32), (96, 1))
+    reg = LSTMRegressor(warm_start=True, **{**FAST, "max_epochs": 30, "lr": 0.05})
+    reg.fit(linear, linear[:, -1])
+    reg.fit(linear, linear[:, -1])  # warm start from a loss near 0
+    assert reg.history_[-1, "train_loss"] < 1e-2
+    # A high learning rate whose loss rises for a while (here 0.7 to about
+    # 10) is bad training but not runaway; it stays an estimator to fit.
+    clf = SequenceClassifier(lr=2.0, lr_schedule="cosine", **FAST).fit(X, y > 0)
+    losses = clf.history_[:, "train_loss"]
+    assert max(losses) > 3 * clf.history_[0, "batches"][0]["train_loss"]
+    # Early stopping on the same data.
+    LSTMRegressor(early_stopping=True, n_iter_no_change=2, **FAST).fit(X, y)
 
 
 class _InterruptAt(Callback):
@@ -49,10 +99,88 @@ class _InterruptAt(Callback):
 def test_ctrl_c_keeps_the_weights_reached(data):
     X, y = data
     reg = LSTMRegressor(callbacks=[_InterruptAt(2)], **{**FAST, "max_epochs": 50})
-    reg.fit(X, y)
+    with pytest.warns(
+        UserWarning, match=r"interrupted \(KeyboardInterrupt\) in epoch 2 "
+    ):
+        reg.fit(X, y)
+    check_is_fitted(reg)
     assert reg.n_iter_ == 2
     assert np.isfinite(reg.predict(X)).all()
     assert reg.score(X, y) > -1
+
+
+def test_early_stopping_is_not_reported_as_an_interrupt(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = LSTMRegressor(
+            early_stopping=True,
+            n_iter_no_change=1,
+            tol=0.9,
+            **{**FAST, "max_epochs": 50},
+        ).fit(X, y)
+    assert reg.n_iter_ < 50
+
+
+class _InterruptIn(Callback):
+    """Raises KeyboardInterrupt in ``hook`` the ``call``-th time it runs."""
+
+    def __init__(self, hook, call=1):
+        self.hook = hook
+        self.call = call
+        self.calls = 0
+
+    def _maybe_interrupt(self):
+        self.calls += 1
+        if self.calls == self.call:
+            raise KeyboardInterrupt
+
+    def initialize(self):
+        if self.hook == "initialize":
+            self._maybe_interrupt()
+        return super().initialize()
+
+    def on_train_begin(self, net, **kwargs):
+        if self.hook == "on_train_begin":
+            self._maybe_interrupt()
+
+
+@pytest.mark.parametrize("hook", ["initialize", "on_train_begin"])
+def test_ctrl_c_before_the_first_epoch_leaves_the_estimator_as_it_was(data, hook):
+    X, y = data
+    reg = LSTMRegressor(callbacks=[_InterruptIn(hook)], **FAST)
+    with pytest.raises(KeyboardInterrupt):
+        reg.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(reg)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+    assert not [key for key in vars(reg) if key.endswith("_")]
+    # An interrupted refit (warm_start=False) keeps the model of the last fit.
+    reg = LSTMRegressor(callbacks=[_InterruptIn(hook, call=2)], **FAST).fit(X, y)
+    before = reg.predict(X)
+    with pytest.raises(KeyboardInterrupt, match="") as interrupted:
+        reg.fit(X, y)
+    assert "left as it was before fit" in str(interrupted.value.__notes__)
+    np.testing.assert_array_equal(reg.predict(X), before)
+
+
+def test_ctrl_c_before_the_first_epoch_of_a_warm_start_keeps_the_fit(data):
+    X, y = data
+    interrupt = _InterruptIn("on_train_begin", call=2)
+    reg = LSTMRegressor(warm_start=True, callbacks=[interrupt], **FAST).fit(X, y)
+    before = reg.predict(X)
+    attributes = {key: value for key, value in vars(reg).items() if key.endswith("_")}
+    with pytest.raises(KeyboardInterrupt):
+        reg.fit(X, y)
+    check_is_fitted(reg)
+    assert {key: value for key, value in vars(reg).items() if key.endswith("_")} == (
+        attributes
+    )
+    assert reg.n_iter_ == len(reg.history_) == FAST["max_epochs"]
+    np.testing.assert_array_equal(reg.predict(X), before)
+    reg.fit(X, y)  # and it can still continue
+    assert reg.n_iter_ == 2 * FAST["max_epochs"]
 
 
 def test_checkpoint_and_resume(data, tmp_path):

@@ -278,6 +278,8 @@ def validate_tokens(estimator, X, *, reset):
     >>> padded.tolist(), lengths.tolist()
     ([[4, 2, 7], [3, 0, 0]], [3, 1])
     """
+    if not hasattr(X, "__len__"):  # an array-like with only __array__
+        X = np.asarray(X)
     name = type(estimator).__name__
     _reject_text(X, name)
     if len(X) == 0:
