@@ -11,12 +11,9 @@ from abc import abstractmethod
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from sklrnn._engine import _RNNEngine, named_fit
+from sklrnn._engine import _RNNEngine, named_fit, store_init_params
+from sklrnn.utils._dataset import first_array
 from sklrnn.utils._validation import pad_sequences, validate_sequences
-
-
-def _first_array(inputs):
-    return inputs["x"] if isinstance(inputs, dict) else inputs
 
 
 class _BaseRNN(_RNNEngine):
@@ -53,29 +50,7 @@ class _BaseRNN(_RNNEngine):
         warm_start=False,
         net_kwargs=None,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            gradient_clip=gradient_clip,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            n_threads=n_threads,
-            random_state=random_state,
-            verbose=verbose,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            net_kwargs=net_kwargs,
-        )
-        self.bidirectional = bidirectional
+        store_init_params(self, locals())
 
     @abstractmethod
     def _encode_target(self, y, inputs):
@@ -113,7 +88,7 @@ class _BaseRNN(_RNNEngine):
         )
         with self._fitting():
             inputs = self._validate_input(X, reset=True)
-            check_consistent_length(_first_array(inputs), y)
+            check_consistent_length(first_array(inputs), y)
             y_encoded, n_outputs = self._encode_target(y, inputs)
             if reuse and previous != (self._n_step_features, n_outputs):
                 raise ValueError(

@@ -15,6 +15,7 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from sklrnn._base import _BaseRNN
+from sklrnn._engine import store_init_params
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._labels import encode_labels, learn_classes
 from sklrnn.utils._text import OOV_ID
@@ -198,37 +199,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         warm_start=False,
         net_kwargs=None,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            gradient_clip=gradient_clip,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            n_threads=n_threads,
-            random_state=random_state,
-            verbose=verbose,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            net_kwargs=net_kwargs,
-        )
-        self.pooling = pooling
-        self.class_weight = class_weight
-        self.embedding_dim = embedding_dim
-        self.vocabulary_size = vocabulary_size
-        self.conv_channels = conv_channels
-        self.conv_kernel_size = conv_kernel_size
-        self.pool_size = pool_size
-        self.lr_schedule = lr_schedule
+        store_init_params(self, locals())
 
     def _validate_input(self, X, reset):
         inputs = self._validate_sequences(X, reset)

@@ -67,6 +67,15 @@ def named_fit(fit):
     return wrapper
 
 
+def store_init_params(estimator, arguments):
+    """Store each constructor argument, unchanged, as the attribute of the
+    same name, as scikit-learn requires of ``__init__``; ``arguments`` is the
+    constructor's ``locals()``. Every estimator lists its parameters, with
+    its own defaults, in its signature; this spares it the assignments."""
+    for name in type(estimator)._get_param_names():
+        setattr(estimator, name, arguments[name])
+
+
 def _warn_if_interrupted(net, first_epoch):
     """Warn when a KeyboardInterrupt (Ctrl+C, or a callback) stopped training.
 
@@ -92,7 +101,11 @@ def _warn_if_interrupted(net, first_epoch):
 
 
 class _RNNEngine(BaseEstimator, ABC):
-    """Parameters, training loop and forward pass shared by every estimator."""
+    """Parameters, training loop and forward pass shared by every estimator.
+
+    Subclasses define ``__init__`` with every parameter and its default;
+    `store_init_params` assigns them.
+    """
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -116,51 +129,6 @@ class _RNNEngine(BaseEstimator, ABC):
         "warm_start": ["boolean"],
         "net_kwargs": [dict, None],
     }
-
-    def __init__(
-        self,
-        *,
-        cell="lstm",
-        hidden_size=32,
-        num_layers=1,
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=32,
-        lr=0.005,
-        optimizer="adam",
-        gradient_clip=5.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        warm_start=False,
-        net_kwargs=None,
-    ):
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.gradient_clip = gradient_clip
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.net_kwargs = net_kwargs
 
     # Hooks of the subclasses -------------------------------------------------
 

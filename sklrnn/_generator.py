@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklrnn._engine import _RNNEngine, named_fit
+from sklrnn._engine import _RNNEngine, named_fit, store_init_params
 from sklrnn._inference import final_state, last_step_outputs, total_log_likelihood
 from sklrnn._modules import IGNORE_INDEX, StepCrossEntropy
 from sklrnn._regressor import tail_split
@@ -206,34 +206,7 @@ class CharLSTMGenerator(_RNNEngine):
         warm_start=False,
         net_kwargs=None,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            gradient_clip=gradient_clip,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            n_threads=n_threads,
-            random_state=random_state,
-            verbose=verbose,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            net_kwargs=net_kwargs,
-        )
-        self.window = window
-        self.sequences = sequences
-        self.embedding_dim = embedding_dim
-        self.lowercase = lowercase
-        self.strip_punctuation = strip_punctuation
-        self.handle_unknown = handle_unknown
+        store_init_params(self, locals())
 
     def _codec(self, chars=None):
         """The text codec of this generator's settings and `vocabulary_`."""

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from skorch.utils import to_device
 
-from sklrnn.utils._dataset import as_tensors, take_rows
+from sklrnn.utils._dataset import as_tensors, first_array, take_rows
 from sklrnn.utils._torch import torch_context
 from sklrnn.utils._validation import pad_sequences
 
@@ -43,8 +43,7 @@ def prediction_batch_size(net):
 
 def row_batches(inputs, batch_size):
     """Consecutive slices (views) of the rows of an array or a dict of arrays."""
-    first = inputs["x"] if isinstance(inputs, dict) else inputs
-    for start in range(0, len(first), batch_size):
+    for start in range(0, len(first_array(inputs)), batch_size):
         yield take_rows(inputs, slice(start, start + batch_size))
 
 
@@ -102,7 +101,7 @@ def predict_outputs(net, inputs, n_threads=None):
     with evaluating(net, n_threads) as module:
         for *_, output, _ in forward_batches(module, net, batches):
             if outputs is None:
-                n_rows = len(inputs["x"] if isinstance(inputs, dict) else inputs)
+                n_rows = len(first_array(inputs))
                 outputs = output.new_empty((n_rows, *output.shape[1:]))
             outputs[start : start + len(output)] = output
             start += len(output)

@@ -4,8 +4,9 @@ import numpy as np
 from scipy.special import softmax
 from skorch.dataset import ValidSplit
 
-from sklrnn._base import _BaseRNN, _first_array
+from sklrnn._base import _BaseRNN
 from sklrnn._modules import IGNORE_INDEX, StepCrossEntropy
+from sklrnn.utils._dataset import first_array
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._labels import encode_labels, learn_classes
 
@@ -94,7 +95,7 @@ class SequenceTagger(_BaseRNN):
     def _encode_target(self, y, inputs):
         labels = _checked_labels(y, _step_counts(inputs))
         learn_classes(self, np.concatenate(labels), unit="steps")
-        n_steps = _first_array(inputs).shape[1]
+        n_steps = first_array(inputs).shape[1]
         encoded = np.full((len(labels), n_steps), IGNORE_INDEX, dtype=np.int64)
         for row, seq_labels in zip(encoded, labels):
             row[: len(seq_labels)] = encode_labels(self.classes_, seq_labels)

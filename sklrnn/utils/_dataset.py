@@ -14,6 +14,11 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 
+def first_array(data):
+    """The steps array of net inputs: the array itself, or a dict's ``x``."""
+    return data["x"] if isinstance(data, dict) else data
+
+
 def as_tensors(data):
     if isinstance(data, dict):
         return {key: as_tensors(value) for key, value in data.items()}
@@ -57,11 +62,6 @@ class BatchDataset(Dataset):
 def batch_collate(batch):
     """The batch is assembled by `BatchDataset.__getitems__`; pass it through."""
     return batch
-
-
-def batch_tensors(data, indices):
-    """Tensors of the rows ``indices`` (a slice gives views) of arrays or dicts."""
-    return as_tensors(take_rows(data, indices))
 
 
 class PermutationBatches:
