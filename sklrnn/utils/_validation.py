@@ -32,8 +32,8 @@ def input_ndim(X):
     ndim = getattr(X, "ndim", None)
     if ndim is not None:
         return ndim
-    try:
-        return np.ndim(X)
+    try:  # np.asarray, not np.ndim: array-likes may refuse numpy's functions
+        return np.asarray(X).ndim
     except ValueError:
         return None
 
