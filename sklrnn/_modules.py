@@ -216,3 +216,23 @@ class StepCrossEntropy(nn.CrossEntropyLoss):
 
     def forward(self, logits, target):
         return super().forward(logits.flatten(0, 1), target.flatten())
+
+
+class PinballLoss(nn.Module):
+    """The pinball (quantile) loss, averaged over samples and outputs.
+
+    For a residual ``r = target - prediction`` it is ``quantile * r`` when
+    ``r >= 0`` and ``(quantile - 1) * r`` otherwise: minimised by the
+    ``quantile``-quantile of the target (the median for 0.5, where it is half
+    the absolute error).
+    """
+
+    def __init__(self, quantile=0.5):
+        super().__init__()
+        self.quantile = quantile
+
+    def forward(self, prediction, target):
+        residual = target - prediction
+        return torch.maximum(
+            self.quantile * residual, (self.quantile - 1) * residual
+        ).mean()

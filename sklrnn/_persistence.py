@@ -53,6 +53,7 @@ _ESTIMATORS = {
 # Parameters and fitted attributes added after files were first written, with
 # the values that rebuild the network such an older file holds.
 _ADDED_PARAMS = {
+    "LSTMRegressor": {"loss": "squared_error", "epsilon": 1.35, "quantile": 0.5},
     "SequenceClassifier": {
         "conv_channels": None,
         "pool_size": 1,

@@ -1,14 +1,21 @@
 """LSTMRegressor: one or several real values from each sequence."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.model_selection import PredefinedSplit
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_array
 from skorch.dataset import ValidSplit
 from torch import nn
 
 from sklrnn._base import _BaseRNN
+from sklrnn._engine import store_init_params
+from sklrnn._modules import PinballLoss
 from sklrnn.utils._docstring import fill_doc
+
+LOSSES = ("squared_error", "absolute_error", "huber", "quantile")
 
 
 def tail_split(n_samples, fraction):
@@ -56,6 +63,30 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
 
     Parameters
     ----------
+    loss : {"squared_error", "absolute_error", "huber", "quantile"}, \
+default="squared_error"
+        The loss trained on, with scikit-learn's names: ``"squared_error"``
+        predicts the conditional mean, ``"absolute_error"`` the conditional
+        median (robust to outliers in ``y``), ``"huber"`` is squared near the
+        prediction and absolute beyond ``epsilon`` (robust, and smooth where
+        it matters), and ``"quantile"`` predicts the conditional
+        ``quantile``, e.g. the edges of a prediction interval. With several
+        outputs, the loss is averaged over them.
+
+    epsilon : float, default=1.35
+        Where the ``"huber"`` loss turns from squared to absolute, in units of
+        the target's standard deviation (the target is standardised
+        internally): 1.35 is `~sklearn.linear_model.HuberRegressor`'s default,
+        whose ``epsilon`` is relative to a robust scale estimate it learns
+        instead. Huge outliers inflate the standard deviation, and with it
+        this threshold: lower ``epsilon`` for them. Used only with
+        ``loss="huber"``.
+
+    quantile : float, default=0.5
+        The quantile predicted with ``loss="quantile"``, strictly between 0
+        and 1, as in `~sklearn.ensemble.HistGradientBoostingRegressor`; 0.5
+        is the median. Used only with ``loss="quantile"``.
+
     {common_parameters}
 
     Attributes
@@ -73,7 +104,21 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
     -----
     With ``early_stopping=True`` the validation data are the *last*
     ``validation_fraction`` of the samples in the order given, since windows
-    of a series are not independent.
+    of a series are not independent; the validation loss is the ``loss``
+    trained on.
+
+    ``score`` is the R² of the predictions whatever the ``loss``, as in
+    scikit-learn's regressors; for a quantile model, measure instead the
+    share of targets below the predictions, or
+    `~sklearn.metrics.mean_pinball_loss`.
+
+    The standardisation of the target is an affine map, so a median or a
+    quantile learned on the standardised target is the same quantile in the
+    target's units.
+
+    With ``warm_start=True``, changing ``loss``, ``epsilon`` (with
+    ``"huber"``) or ``quantile`` (with ``"quantile"``) between fits raises a
+    ``ValueError``, as changing the network does.
 
     Examples
     --------
@@ -87,6 +132,43 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
     >>> round(reg.score(X, y), 1) > 0.5
     True
     """
+
+    _parameter_constraints: dict = {
+        **_BaseRNN._parameter_constraints,
+        "loss": [StrOptions(set(LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        loss="squared_error",
+        epsilon=1.35,
+        quantile=0.5,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=0.005,
+        optimizer="adam",
+        gradient_clip=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        n_threads=None,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+        net_kwargs=None,
+    ):
+        store_init_params(self, locals())
 
     def _encode_target(self, y, inputs):
         y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
@@ -117,7 +199,29 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
         return y_2d / self._y_scale - self._y_mean / self._y_scale
 
     def _criterion(self, y_encoded):
+        # float(): a numpy scalar from a parameter grid passes the constraints.
+        if self.loss == "absolute_error":
+            return nn.L1Loss, {}
+        if self.loss == "huber":
+            return nn.HuberLoss, {"delta": float(self.epsilon)}
+        if self.loss == "quantile":
+            return PinballLoss, {"quantile": float(self.quantile)}
         return nn.MSELoss, {}
+
+    def _check_same_network(self):
+        """warm_start continues training on the same loss: refuse a change."""
+        super()._check_same_network()
+        criterion, params = self._criterion(None)
+        if self.net_.criterion is not criterion or any(
+            getattr(self.net_, f"criterion__{key}", None) != value
+            for key, value in params.items()
+        ):
+            raise ValueError(
+                f"warm_start=True continues the fitted network, but loss="
+                f"{self.loss!r} (or its epsilon or quantile) differs from the "
+                "loss it was trained on; set warm_start=False to train a new "
+                "network with the new loss."
+            )
 
     def _validation_split(self, n_samples, y, seed):
         return tail_split(n_samples, self.validation_fraction)

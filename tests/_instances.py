@@ -8,6 +8,14 @@ INIT_PARAMS = {
     "SlidingWindowTransformer": dict(window=2),
 }
 
+# Further instances checked besides the one of INIT_PARAMS: settings that
+# change what fit trains on.
+EXTRA_PARAMS = {
+    "LSTMRegressor": [
+        dict(loss="quantile", quantile=0.9, hidden_size=4, max_epochs=2, random_state=0)
+    ],
+}
+
 # check name -> reason, per estimator. Every entry needs a reason a reviewer
 # would accept.
 EXPECTED_FAILED_CHECKS = {

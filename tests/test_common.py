@@ -3,12 +3,14 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklrnn.utils.discovery import all_estimators
-from tests._instances import EXPECTED_FAILED_CHECKS, INIT_PARAMS
+from tests._instances import EXPECTED_FAILED_CHECKS, EXTRA_PARAMS, INIT_PARAMS
 
 
 def _instances():
     for name, cls in all_estimators():
         yield cls(**INIT_PARAMS.get(name, {}))
+        for params in EXTRA_PARAMS.get(name, []):
+            yield cls(**params)
 
 
 def _expected_failed_checks(estimator):
