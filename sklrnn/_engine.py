@@ -25,6 +25,7 @@ from sklrnn._callbacks import DivergenceGuard, TrainingDiverged
 from sklrnn._inference import predict_outputs
 from sklrnn._modules import CELLS, RecurrentModule
 from sklrnn.utils._dataset import BatchDataset, BatchLoader
+from sklrnn.utils._threads import ShareCores, step_work
 from sklrnn.utils._torch import (
     OPTIMIZERS,
     resolve_device,
@@ -187,7 +188,7 @@ class _RNNEngine(BaseEstimator, ABC):
             self._check_same_network()
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
-        with torch_context(seed, device, self.n_threads):
+        with torch_context(seed, device, self.n_threads, self._step_work()):
             if reuse:
                 # warm_start continues with the current loop settings; skorch
                 # applies a new lr to the optimizer without resetting its state.
@@ -209,6 +210,10 @@ class _RNNEngine(BaseEstimator, ABC):
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
+
+    def _step_work(self):
+        """Multiply-adds of a training step's recurrent product (threads)."""
+        return step_work(self.cell, self.hidden_size, self.batch_size)
 
     def _check_same_network(self):
         """warm_start continues the fitted network: refuse changed shapes."""
@@ -268,6 +273,8 @@ class _RNNEngine(BaseEstimator, ABC):
                 sink=print if self.verbose else _silent,
             )
             callbacks.append(("early_stopping", stopper))
+        if self.n_threads is None:
+            callbacks.append(("share_cores", ShareCores(self._step_work())))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks.extend(self.callbacks or [])

@@ -69,14 +69,10 @@ def run_fused(rnn, x, state=None):
         outputs = []
         for direction in range(directions):
             suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            steps = layer_input.flip(0) if direction else layer_input
-            projected = F.linear(
-                steps,
+            out = _TanhLayer.apply(
+                layer_input.flip(0) if direction else layer_input,
                 getattr(rnn, "weight_ih" + suffix),
                 getattr(rnn, "bias_ih" + suffix) + getattr(rnn, "bias_hh" + suffix),
-            )
-            out = _TanhRecurrence.apply(
-                projected,
                 getattr(rnn, "weight_hh" + suffix),
                 state[layer * directions + direction],
             )
@@ -86,41 +82,56 @@ def run_fused(rnn, x, state=None):
     return layer_input.transpose(0, 1), torch.stack(finals)
 
 
-class _TanhRecurrence(torch.autograd.Function):
-    """``h[t] = tanh(projected[t] + h[t - 1] @ w_hh.T)`` over all steps.
+class _TanhLayer(torch.autograd.Function):
+    """``h[t] = tanh(x[t] @ w_ih.T + bias + h[t - 1] @ w_hh.T)`` over the
+    steps of time-major ``x``.
 
-    The loop keeps ``s = (h + 1) / 2 = sigmoid(2 * pre-activation)`` so a step
-    is one product and one sigmoid: ``2 * (projected + h @ w.T) = 2 * projected
-    - 2 * w.sum(1) + s @ (4 * w).T``.
+    The loop keeps ``s = (h + 1) / 2 = sigmoid(2 * pre-activation)``, so that
+    a step is one product and one sigmoid: with ``h = 2 * s - 1``, twice the
+    pre-activation is ``2 * (x @ w_ih.T + bias - w_hh.sum(1)) + s @ (4 *
+    w_hh).T``, whose first term is one product over all steps.
     """
 
     @staticmethod
-    def forward(ctx, projected, w_hh, h0):
-        n_steps = projected.shape[0]
-        weight = w_hh.t().mul(4)
+    def forward(ctx, x, w_ih, bias, w_hh, h0):
+        n_steps, batch, _ = x.shape
+        inputs = x.reshape(n_steps * batch, -1)
         # hiddens[0] is h0, hiddens[t + 1] the output of step t; each step
-        # adds its recurrent product to its shifted input projection in place.
-        hiddens = projected.new_empty((n_steps + 1, *h0.shape))
+        # adds its recurrent product to its share of the input term in place.
+        hiddens = x.new_empty((n_steps + 1, *h0.shape))
         torch.add(h0, 1, out=hiddens[0]).mul_(0.5)
-        torch.mul(projected, 2, out=hiddens[1:]).sub_(2 * w_hh.sum(dim=1))
+        torch.addmm(
+            bias.sub(w_hh.sum(dim=1)).mul_(2),
+            inputs,
+            w_ih.t().mul(2),
+            out=hiddens[1:].view(n_steps * batch, -1),
+        )
         s = hiddens.unbind(0)
+        weight = w_hh.t().mul(4)
         for t in range(n_steps):
             s[t + 1].addmm_(s[t], weight).sigmoid_()
         hiddens.mul_(2).sub_(1)
         hiddens[0] = h0
-        ctx.save_for_backward(hiddens, w_hh)
+        ctx.save_for_backward(inputs, w_ih, hiddens, w_hh)
         return hiddens[1:]
 
     @staticmethod
     def backward(ctx, grad_outputs):
-        hiddens, w_hh = ctx.saved_tensors
+        inputs, w_ih, hiddens, w_hh = ctx.saved_tensors
         outputs = hiddens[1:]
-        derivative = torch.addcmul(outputs.new_ones(()), outputs, outputs, value=-1)
-        grad_pre = grad_outputs * derivative
-        steps = list(zip(grad_pre.unbind(0), derivative.unbind(0)))
+        one = outputs.new_ones(())
+        grad_pre = torch.empty_like(outputs)
+        derivative = torch.empty_like(hiddens[0])
         grad_h = torch.zeros_like(hiddens[0])
-        for grad_step, derivative_step in reversed(steps):
-            grad_step.addcmul_(grad_h, derivative_step)
+        steps = list(zip(grad_pre.unbind(0), grad_outputs.unbind(0), outputs.unbind(0)))
+        for grad_step, grad_out, h in reversed(steps):
+            torch.addcmul(one, h, h, value=-1, out=derivative)
+            torch.add(grad_out, grad_h, out=grad_step).mul_(derivative)
             torch.mm(grad_step, w_hh, out=grad_h)
-        grad_w = grad_pre.flatten(0, 1).t() @ hiddens[:-1].flatten(0, 1)
-        return grad_pre, grad_w, grad_h
+        grad_pre = grad_pre.flatten(0, 1)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (grad_pre @ w_ih).view(*outputs.shape[:2], -1)
+        grad_w_ih = grad_pre.t() @ inputs
+        grad_w_hh = grad_pre.t() @ hiddens[:-1].flatten(0, 1)
+        return grad_x, grad_w_ih, grad_pre.sum(dim=0), grad_w_hh, grad_h

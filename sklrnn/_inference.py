@@ -28,7 +28,8 @@ def evaluating(net, n_threads=None):
     was_training = module.training
     module.train(False)
     try:
-        with torch_context(device=net.device, n_threads=n_threads):
+        work = prediction_batch_size(net) * module.rnn.weight_hh_l0.numel()
+        with torch_context(device=net.device, n_threads=n_threads, work=work):
             with torch.inference_mode():
                 yield module
     finally:

@@ -17,7 +17,7 @@ from skorch.callbacks import Callback
 from sklrnn import LSTMRegressor, SequenceClassifier
 from sklrnn.datasets import load_airline
 from sklrnn.preprocessing import SlidingWindowTransformer
-from sklrnn.utils._torch import resolve_n_threads
+from sklrnn.utils._threads import choose_threads
 
 # Every process trains with one torch thread, parent and workers alike. The
 # same seed gives the same model bit for bit only at the same thread count:
@@ -94,7 +94,7 @@ def test_n_jobs_2_matches_n_jobs_1(search_and_reference):
 
 
 def _worker_threads():
-    return os.environ.get("OMP_NUM_THREADS"), resolve_n_threads(None)
+    return os.environ.get("OMP_NUM_THREADS"), choose_threads(None)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,9 @@
 """Diverging, interrupted, checkpointed and resumed training."""
 
 import re
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -220,13 +223,52 @@ def test_n_threads_is_scoped_to_fit_and_predict(data, n_threads):
     assert torch.get_num_threads() == before
 
 
-def test_default_threads_follow_the_workers_share(monkeypatch):
-    from sklrnn.utils._torch import resolve_n_threads
+def test_small_network_trains_on_one_thread_by_default(data, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    X, y = data
+    before = torch.get_num_threads()
+    probe = _ThreadProbe()
+    LSTMRegressor(callbacks=[probe], **FAST).fit(X, y)
+    assert probe.threads == 1
+    assert torch.get_num_threads() == before
 
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert resolve_n_threads(None) == 3
-    monkeypatch.delenv("OMP_NUM_THREADS")
-    assert resolve_n_threads(None) >= 1
+
+def test_a_busy_process_is_seen_and_takes_a_thread_back(monkeypatch):
+    from sklrnn.utils import _threads
+    from sklrnn.utils._threads import PARALLEL_WORK, CoreMeter, ShareCores
+
+    if CoreMeter()._read() is None:
+        pytest.skip("no /proc/stat: the load of other processes is not read")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setattr(_threads, "_cores", lambda: 2)
+    callback = ShareCores(work=100 * PARALLEL_WORK)
+    callback.on_train_begin(net=None)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        meter_reading = CoreMeter()
+        time.sleep(0.3)
+        assert meter_reading.busy_elsewhere() > 0.5
+        before = torch.get_num_threads()
+        try:
+            torch.set_num_threads(2)
+            callback.on_epoch_begin(net=None)
+            assert torch.get_num_threads() == 1
+        finally:
+            torch.set_num_threads(before)
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def test_default_threads_stay_within_the_workers_share(monkeypatch):
+    from sklrnn.utils._threads import PARALLEL_WORK, choose_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert choose_threads(None, work=100 * PARALLEL_WORK) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "64")
+    assert 1 <= choose_threads(None, work=100 * PARALLEL_WORK) <= 64
+    assert choose_threads(None, work=PARALLEL_WORK - 1) == 1
 
 
 def test_flush_denormal_does_not_leak_into_torchs_thread_pool(data):

@@ -6,12 +6,13 @@ user had.
 """
 
 import contextlib
-import os
 import threading
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+
+from sklrnn.utils._threads import choose_threads, cores_share
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -56,33 +57,6 @@ def resolve_optimizer(optimizer):
     return optimizer
 
 
-def resolve_n_threads(n_threads):
-    """Threads for torch's intra-op work: the given number, or a fair share.
-
-    None follows the environment the process was started in: joblib's loky
-    workers and Dask's nannies set ``OMP_NUM_THREADS`` to each worker's share
-    of the cores, so workers do not oversubscribe the machine; a plain process
-    takes the cores it may run on.
-
-    Examples
-    --------
-    >>> resolve_n_threads(3)
-    3
-    >>> resolve_n_threads(None) >= 1
-    True
-    """
-    if n_threads is not None:
-        return n_threads
-    share = os.environ.get("OMP_NUM_THREADS", "")
-    if share.isdigit() and int(share) > 0:
-        return int(share)
-    return (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else (os.cpu_count() or 1)
-    )
-
-
 def _denormals_flushed():
     # torch has no getter for the flush-to-zero mode: a float32 subnormal
     # times one comes out as zero only when denormals are flushed.
@@ -91,7 +65,7 @@ def _denormals_flushed():
 
 
 @contextlib.contextmanager
-def torch_context(seed=None, device="cpu", n_threads=None):
+def torch_context(seed=None, device="cpu", n_threads=None, work=None):
     """Seed torch, set its threads and flush denormals for the block, then
     restore all three.
 
@@ -99,9 +73,11 @@ def torch_context(seed=None, device="cpu", n_threads=None):
     unless they are flushed to zero; flushing halves training time and does not
     change results at float32 precision that matters here. Only the calling
     thread flushes: torch's other intra-op threads keep the user's mode, so
-    the gain is partial with ``n_threads > 1``. torch's thread count is
-    process-wide, so it is set only here (see `resolve_n_threads`). The
-    user's RNG state, thread count and flush mode are put back on exit.
+    the gain is partial with several threads. torch's thread count is
+    process-wide, so it is set only here: ``n_threads``, or with None the
+    choice of `sklrnn.utils._threads.choose_threads` for a recurrent step of
+    ``work`` multiply-adds. The user's RNG state, thread count and flush mode
+    are put back on exit.
 
     Examples
     --------
@@ -117,10 +93,12 @@ def torch_context(seed=None, device="cpu", n_threads=None):
     with _TORCH_STATE, torch.random.fork_rng(devices=devices):
         was_flushed = _denormals_flushed()
         previous_threads = torch.get_num_threads()
-        threads = resolve_n_threads(n_threads)
-        if threads != previous_threads:
+        threads = choose_threads(n_threads, work)
+        # Training may take more threads at a later epoch (ShareCores): start
+        # the pool it may grow to now, before denormals are flushed.
+        _start_thread_pool(threads if n_threads is not None else cores_share())
+        if threads != torch.get_num_threads():
             torch.set_num_threads(threads)
-        _start_thread_pool(threads)
         if seed is not None:
             torch.manual_seed(seed)
         torch.set_flush_denormal(True)
@@ -128,7 +106,7 @@ def torch_context(seed=None, device="cpu", n_threads=None):
             yield
         finally:
             torch.set_flush_denormal(was_flushed)
-            if threads != previous_threads:
+            if torch.get_num_threads() != previous_threads:
                 torch.set_num_threads(previous_threads)
 
 
@@ -147,5 +125,6 @@ def _start_thread_pool(threads):
     it. Only the calling thread flushes; the pool's threads do not.
     """
     if threads > 1 and threads not in _STARTED_POOLS:
+        torch.set_num_threads(threads)
         torch.ones(threads * 65536).sum()  # large enough to run in parallel
         _STARTED_POOLS.add(threads)
