@@ -17,7 +17,7 @@ from skorch.callbacks import Callback
 from sklrnn import LSTMRegressor, SequenceClassifier
 from sklrnn.datasets import load_airline
 from sklrnn.preprocessing import SlidingWindowTransformer
-from sklrnn.utils._threads import choose_threads
+from sklrnn.utils._threads import PARALLEL_WORK, choose_threads
 
 # Every process trains with one torch thread, parent and workers alike. The
 # same seed gives the same model bit for bit only at the same thread count:
@@ -171,7 +171,10 @@ def _fit_and_record(seed):
         random_state=seed,
         callbacks=[recorder],
     ).fit(X, X[:, -1, 0])
-    return os.environ.get("OMP_NUM_THREADS"), sorted(set(recorder.threads)), os.getpid()
+    # What the same worker would give a network large enough for threads.
+    large = choose_threads(None, work=100 * PARALLEL_WORK)
+    threads = sorted(set(recorder.threads))
+    return os.environ.get("OMP_NUM_THREADS"), threads, large, os.getpid()
 
 
 @pytest.mark.parametrize("inner_max_num_threads", [None, 2])
@@ -182,7 +185,8 @@ def test_loky_workers_train_with_their_share_of_threads(
     # workers inherit a value the parent has. Unset, loky gives each of
     # n_jobs workers cpu_count // n_jobs threads (1 each on two cores), or
     # inner_max_num_threads when the user sets it: sklrnn's default
-    # n_threads=None must train with that share.
+    # n_threads=None must stay within that share, and train a small network
+    # on one thread.
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     share = inner_max_num_threads or max(1, joblib.cpu_count() // 2)
     before = torch.get_num_threads()
@@ -197,7 +201,8 @@ def test_loky_workers_train_with_their_share_of_threads(
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(before)
-    assert {pid for _, _, pid in results}.isdisjoint({os.getpid()})
-    for omp, threads, _ in results:
+    assert {pid for *_, pid in results}.isdisjoint({os.getpid()})
+    for omp, threads, large, _ in results:
         assert omp == str(share)
-        assert threads == [share]
+        assert threads == [1]
+        assert 1 <= large <= share

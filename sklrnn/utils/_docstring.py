@@ -55,11 +55,13 @@ torch.optim.Optimizer class, default="adam"
 
     n_threads : int or None, default=None
         torch threads for this estimator's training and prediction, set only
-        for their duration. None takes the process's share: the
-        ``OMP_NUM_THREADS`` that joblib and Dask give their workers, else the
-        cores available. Small networks often run as fast on one thread, and
-        two processes with two threads each on two cores can slow each other
-        down many times over.
+        for their duration. None takes one thread when a time step's
+        recurrent product is small (under about 4 million multiply-adds:
+        batch size x gates x ``hidden_size`` squared), where a second thread
+        gains nothing and loses much when another process shares the cores;
+        otherwise the cores other processes leave free, at most
+        ``OMP_NUM_THREADS`` (joblib's and Dask's workers set it to their
+        share), checked again at every epoch.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, shuffling, dropout and the validation split. Pass an
