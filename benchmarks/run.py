@@ -3,6 +3,9 @@
     python benchmarks/run.py            # full sizes, 3 rounds (~25 min)
     python benchmarks/run.py --quick    # fewer epochs and rounds
     python benchmarks/run.py --only W4  # some workloads only
+    python benchmarks/run.py --keras-python ../kenv/bin/python  # + Keras
+    python benchmarks/run.py --load     # + the under-load rows
+    python benchmarks/run.py --only load  # the under-load rows only
 
 Every run is a fresh process with the same thread count (``BENCH_THREADS``,
 default 2); reference and sklrnn runs alternate, and the table shows medians
@@ -11,9 +14,27 @@ over the reference's for fit rows (lower is better), the reference's time
 over sklrnn's for predict rows and sklrnn's rate over the reference's for
 the W3 and W4 rows (higher is better). The reference scripts live in
 ``BENCH_DIR`` (default ``../shared/bench`` next to the repository).
+
+``--keras-python PATH`` (or ``KERAS_PYTHON``) is the interpreter of a separate
+environment with TensorFlow and Keras 3 (``python -m venv kenv && kenv/bin/pip
+install tensorflow-cpu keras pandas scikit-learn``; never the project's). With
+it, the Keras scripts of W1, W2 and W5 run in the same rounds, with the same
+epochs and ``BENCH_THREADS``, and ``KERAS_BACKEND=tensorflow``; the table gains
+Keras's median (W1 fit s, W2 and W5 epoch s) and sklrnn's time over it, and the
+W1 RMSE line Keras's. Without it, one line says the column is skipped.
+
+``--load`` adds the under-load rows: the ``digits`` fit (LSTM(64) over
+sklearn's 8x8 digits row by row, 40 epochs) and sklrnn's W5, each run alone
+and then beside one busy single-threaded process, alternating; the rows give
+the time under load over the quiet time (target <= 1.5). These runs get no
+thread count from the harness (no ``OMP_NUM_THREADS``, no pinning), so they
+measure sklrnn's own default (``n_threads=None``); W5 skips its predict
+timings there.
 """
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import statistics
@@ -26,12 +47,19 @@ BENCH_DIR = Path(os.environ.get("BENCH_DIR", HERE.parents[1] / "shared" / "bench
 
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+KERAS_SCRIPTS = {
+    "W1": "w1_airline_keras.py",
+    "W2": "w2_cosine_keras.py",
+    "W5": "w5_seqclass_keras.py",
+}
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+LOAD_TARGET = 1.5
 
 
-def run(command, cwd):
+def run(command, cwd, python=sys.executable, env=None):
     """Run one benchmark process and return its JSON record."""
     result = subprocess.run(
-        [sys.executable, *command], cwd=cwd, capture_output=True, text=True
+        [python, *command], cwd=cwd, capture_output=True, text=True, env=env
     )
     if result.returncode:
         raise RuntimeError(f"{command} failed:\n{result.stderr[-2000:]}")
@@ -42,8 +70,81 @@ def reference(script, *args):
     return run([script, *args], BENCH_DIR)
 
 
-def ours(workload, *args):
-    return run([str(HERE / "workloads.py"), workload, *args], HERE)
+def ours(workload, *args, env=None):
+    return run([str(HERE / "workloads.py"), workload, *args], HERE, env=env)
+
+
+def keras(python, workload, *args):
+    """Run the Keras script of ``workload`` with the Keras environment's
+    interpreter ``python``."""
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    return run([KERAS_SCRIPTS[workload], *args], BENCH_DIR, python=python, env=env)
+
+
+def with_keras(jobs, python, epochs):
+    """``jobs`` with a Keras run after the sklrnn run of each workload in
+    ``epochs`` (workload -> its ``--epochs``)."""
+    placed = {}
+    for name, job in jobs.items():
+        placed[name] = job
+        workload = name.split()[0]
+        if name == f"{workload} sklrnn" and workload in epochs:
+            placed[f"{workload} keras"] = functools.partial(
+                keras, python, workload, "--epochs", epochs[workload]
+            )
+    return placed
+
+
+def default_threads_env():
+    """The environment of the under-load rows: no thread count from the
+    harness or the caller, so sklrnn picks its own (``n_threads=None``)."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    env["BENCH_DEFAULT_THREADS"] = "1"
+    return env
+
+
+@contextlib.contextmanager
+def busy_core():
+    """One busy single-threaded process for the duration of the block."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def under_load(job):
+    """``job`` run beside `busy_core`."""
+
+    def loaded():
+        with busy_core():
+            return job()
+
+    return loaded
+
+
+def load_jobs(epochs):
+    """The under-load rows' runs, each alone then beside a busy process."""
+    env = default_threads_env()
+    runs = {
+        "digits": lambda: ours("digits", "--epochs", "40", env=env),
+        "W5": lambda: ours("W5", "--epochs", epochs, "--no-predict", env=env),
+    }
+    jobs = {}
+    for name, job in runs.items():
+        jobs[f"load {name} quiet"] = job
+        jobs[f"load {name} busy"] = under_load(job)
+    return jobs
+
+
+def print_table(header, rows):
+    """Left-aligned columns as wide as their widest cell; rows shorter than
+    the header end in "-" cells."""
+    rows = [(*row, *["-"] * (len(header) - len(row))) for row in rows]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
 
 
 def rounds(n, pairs):
@@ -60,19 +161,36 @@ def median_of(records, key):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="short runs")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=WORKLOADS,
+        choices=(*WORKLOADS, "load"),
         default=WORKLOADS,
         metavar="W",
-        help="run these workloads only (W1 ... W6)",
+        help="run these workloads only (W1 ... W6, load: the under-load rows)",
+    )
+    parser.add_argument(
+        "--keras-python",
+        default=os.environ.get("KERAS_PYTHON"),
+        metavar="PATH",
+        help="interpreter of a TensorFlow/Keras environment: adds Keras's W1, "
+        "W2 and W5 (default: $KERAS_PYTHON)",
+    )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="add the under-load rows (digits fit and W5 beside a busy process)",
     )
     args = parser.parse_args()
-    selected = set(args.only)
+    selected = set(args.only) | ({"load"} if args.load else set())
+    keras_python = args.keras_python
+    if keras_python and not os.access(keras_python, os.X_OK):
+        parser.error(f"--keras-python {keras_python}: not an executable file")
     n_rounds = args.rounds or (1 if args.quick else 3)
     w1_epochs = "20" if args.quick else "100"
     epochs = "1" if args.quick else "3"
@@ -82,6 +200,11 @@ def main():
     w3_seqs = str(2000 * int(w3_epochs))
 
     print(f"rounds: {n_rounds}; threads: {os.environ.get('BENCH_THREADS', '2')}")
+    if selected & set(KERAS_SCRIPTS) and not keras_python:
+        print(
+            "Keras column skipped: pass --keras-python PATH or set KERAS_PYTHON "
+            "to a TensorFlow/Keras environment's python (see the docstring)"
+        )
     print(f"load average at start: {os.getloadavg()}", flush=True)
     jobs = {
         "W1 torch": lambda: reference(
@@ -109,6 +232,10 @@ def main():
         ),
         "W5 sklrnn": lambda: ours("W5", "--epochs", epochs),
     }
+    if keras_python:
+        keras_epochs = {"W1": w1_epochs, "W2": epochs, "W5": epochs}
+        jobs = with_keras(jobs, keras_python, keras_epochs)
+    jobs.update(load_jobs(epochs))
     results = rounds(
         n_rounds,
         {name: job for name, job in jobs.items() if name.split()[0] in selected},
@@ -117,26 +244,34 @@ def main():
 
     rows = []
 
-    def add_row(label, plain, mine, ratio, target):
-        """``target`` is ``("<=", x)`` or ``(">=", x)`` on the ratio."""
+    def add_row(label, plain, mine, ratio, target, keras_s=None):
+        """``target`` is ``("<=", x)`` or ``(">=", x)`` on the ratio;
+        ``keras_s`` is Keras's figure of the same kind as ``mine``."""
         op, bound = target
         ok = ratio <= bound if op == "<=" else ratio >= bound
-        rows.append(
-            (
-                label,
-                f"{plain:.4g}",
-                f"{mine:.4g}",
-                f"{ratio:.2f}",
-                f"{op} {bound}",
-                "pass" if ok else "FAIL",
-            )
+        row = (
+            label,
+            f"{plain:.4g}",
+            f"{mine:.4g}",
+            f"{ratio:.2f}",
+            f"{op} {bound}",
+            "pass" if ok else "FAIL",
         )
+        if keras_s is not None:
+            row += (f"{keras_s:.4g}", f"{mine / keras_s:.2f}")
+        rows.append(row)
+
+    def keras_median(workload, key):
+        """Keras's median ``key`` for ``workload``, or None without Keras."""
+        name = f"{workload} keras"
+        return median_of(results[name], key) if name in results else None
 
     def time_row(label, ref, sk, key, target, sk_key=None):
         """sklrnn's median time over the reference's: lower is better."""
         plain = median_of(results[ref], key)
         mine = median_of(results[sk], sk_key or key)
-        add_row(label, plain, mine, mine / plain, ("<=", target))
+        keras_s = keras_median(sk.split()[0], key)
+        add_row(label, plain, mine, mine / plain, ("<=", target), keras_s)
 
     if "W1" in selected:
         time_row("W1 fit s (batch 1)", "W1 torch", "W1 sklrnn", "fit_s", 1.5)
@@ -204,17 +339,57 @@ def main():
         )
 
     header = ("workload", "plain PyTorch", "sklrnn", "ratio", "target", "result")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(6)]
-    for row in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    if keras_python:
+        header += ("Keras", "sklrnn/Keras")
+    if rows:
+        print_table(header, rows)
     if "W1" in selected:
+        keras_rmse = keras_median("W1", "test_rmse")
         print(
             f"W1 test RMSE: plain {median_of(results['W1 torch'], 'test_rmse'):.1f},"
-            f" sklrnn {median_of(results['W1 sklrnn'], 'test_rmse'):.1f} passengers"
+            f" sklrnn {median_of(results['W1 sklrnn'], 'test_rmse'):.1f}"
+            + ("" if keras_rmse is None else f", Keras {keras_rmse:.1f}")
+            + " passengers"
         )
     if w6 is not None:
         print(f"W6 predict over every window: {w6['predict_s']} s")
+    if "load" in selected:
+        print_load_rows(results)
     print(f"load average at end: {os.getloadavg()}")
+
+
+def print_load_rows(results):
+    """The under-load table: sklrnn's default threads, alone and beside one
+    busy single-threaded process. The last column is the median number of
+    cores other processes kept busy during the timed region, quiet / busy:
+    about 0 / 1 when nothing else ran on the machine."""
+    rows = []
+    for name, key, region, label in (
+        ("digits", "fit_s", "fit_", "digits fit s under load / quiet"),
+        ("W5", "epoch_s_median", "timed_", "W5 epoch s under load / quiet"),
+    ):
+        quiet, busy = (results[f"load {name} {state}"] for state in ("quiet", "busy"))
+        ratio = median_of(busy, key) / median_of(quiet, key)
+        others = "/".join(
+            f"{median_of(records, region + 'other_cores'):.2f}"
+            for records in (quiet, busy)
+        )
+        rows.append(
+            (
+                label,
+                f"{median_of(quiet, key):.4g}",
+                f"{median_of(busy, key):.4g}",
+                f"{ratio:.2f}",
+                f"<= {LOAD_TARGET}",
+                "pass" if ratio <= LOAD_TARGET else "FAIL",
+                others,
+            )
+        )
+    header = ("under load", "quiet", "busy", "ratio", "target", "result")
+    print_table((*header, "other cores"), rows)
+    records = results["load digits quiet"] + results["load digits busy"]
+    threads = sorted({record["fit_threads"] for record in records})
+    print(f"sklrnn's default torch threads in the digits fit: {threads}")
 
 
 if __name__ == "__main__":

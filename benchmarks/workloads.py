@@ -5,6 +5,11 @@ folder (``BENCH_DIR``, default ``../shared/bench`` next to the repository):
 same data helpers, model sizes, batch sizes, epochs and thread count.
 
     python benchmarks/workloads.py W1 --epochs 100
+
+``digits`` has no reference script: it is the under-load row's fit (see
+``run.py --load``). With ``BENCH_DEFAULT_THREADS=1`` in the environment the
+thread pinning of the shared helpers is skipped, so sklrnn runs with its own
+default thread count (``n_threads=None``).
 """
 
 import argparse
@@ -25,7 +30,10 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from common import set_thread_env  # noqa: E402
 
-set_thread_env()
+# The under-load rows measure sklrnn's own thread choice: no pinning then.
+DEFAULT_THREADS = os.environ.get("BENCH_DEFAULT_THREADS") == "1"
+if not DEFAULT_THREADS:
+    set_thread_env()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -39,6 +47,8 @@ from common import (  # noqa: E402
     rmse_passengers,
     shakespeare_text,
 )
+from sklearn.datasets import load_digits  # noqa: E402
+from skorch.callbacks import Callback  # noqa: E402
 
 from sklrnn import (  # noqa: E402
     CharLSTMGenerator,
@@ -47,7 +57,11 @@ from sklrnn import (  # noqa: E402
 )
 from sklrnn.preprocessing import SlidingWindowTransformer, make_windows  # noqa: E402
 
-VERSIONS = pin_torch()
+VERSIONS = (
+    {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    if DEFAULT_THREADS
+    else pin_torch()
+)
 
 
 def _timed_epochs(estimator, X, y, epochs):
@@ -101,6 +115,14 @@ def _predict_ratio(estimator, X, batch_size, repeats=9):
     return median(timings["ours"][1:]), median(timings["plain"][1:])
 
 
+def _predict_record(estimator, X, batch_size, skip):
+    """The ``predict_s`` and ``module_predict_s`` fields, or none if ``skip``."""
+    if skip:
+        return {}
+    ours, plain = _predict_ratio(estimator, X, batch_size)
+    return {"predict_s": round(ours, 4), "module_predict_s": round(plain, 4)}
+
+
 def w1(args):
     d = airline_data(look_back=1)
     # The reference builds its model and optimizer before its timer starts;
@@ -138,13 +160,11 @@ def w2(args):
         random_state=args.seed,
     )
     warm, times, fixed, region = _timed_epochs(reg, X, y, args.epochs)
-    ours, plain = _predict_ratio(reg, X_test, 100)
     return {
         "warmup_epoch_s": round(warm, 4),
         "epoch_s_median": round(median(times), 4),
         "fit_fixed_s": round(fixed, 4),
-        "predict_s": round(ours, 4),
-        "module_predict_s": round(plain, 4),
+        **_predict_record(reg, X_test, 100, args.no_predict),
         "test_mse": float(np.mean((reg.predict(X_test) - y_test) ** 2)),
         **region.info("timed_"),
     }
@@ -169,14 +189,54 @@ def w5(args):
         random_state=args.seed,
     )
     warm, times, fixed, region = _timed_epochs(clf, X, y, args.epochs)
-    ours, plain = _predict_ratio(clf, X, 128)
     return {
         "warmup_epoch_s": round(warm, 4),
         "epoch_s_median": round(median(times), 4),
         "fit_fixed_s": round(fixed, 4),
-        "predict_s": round(ours, 4),
-        "module_predict_s": round(plain, 4),
+        **_predict_record(clf, X, 128, args.no_predict),
         **region.info("timed_"),
+    }
+
+
+class _ThreadCount(Callback):
+    """Records the torch threads a fit trains with (sklrnn sets them)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.threads = torch.get_num_threads()
+
+
+def digits(args):
+    """One fit of an LSTM(64) reading sklearn's 8x8 digits row by row: 40
+    epochs, batch 32, all 1,797 images. The classifier's default front-end
+    (convolution blocks, bidirectional GRU, mean pooling, cosine schedule,
+    gradient clipping) is pinned off, so this is a plain LSTM(64) -> Linear."""
+    data = load_digits()
+    X = (data.images / 16).astype(np.float32)
+    y = data.target
+    params = {
+        "cell": "lstm",
+        "bidirectional": False,
+        "conv_channels": None,
+        "pooling": "last",
+        "lr_schedule": "constant",
+        "gradient_clip": None,
+        "hidden_size": 64,
+        "batch_size": 32,
+        "random_state": args.seed,
+    }
+    # As in W1: a throw-away fit pays the one-off imports outside the timer.
+    SequenceClassifier(**params, max_epochs=1).fit(X[:64], y[:64])
+    threads = _ThreadCount()
+    clf = SequenceClassifier(**params, max_epochs=args.epochs, callbacks=[threads])
+    with Region() as region:
+        clf.fit(X, y)
+    return {
+        "fit_s": round(region.s, 4),
+        "fit_threads": threads.threads,
+        "epochs": args.epochs,
+        "n_samples": len(X),
+        "train_accuracy": round(float(clf.score(X, y)), 4),
+        **region.info("fit_"),
     }
 
 
@@ -271,16 +331,33 @@ def w6(args):
     }
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
+WORKLOADS = {
+    "W1": w1,
+    "W2": w2,
+    "W3": w3,
+    "W4": w4,
+    "W5": w5,
+    "W6": w6,
+    "digits": digits,
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("workload", choices=sorted(WORKLOADS))
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="default 3; digits: 40"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument(
+        "--no-predict",
+        action="store_true",
+        help="W2, W5: skip the predict timings (the under-load rows)",
+    )
     args = parser.parse_args()
+    if args.epochs is None:
+        args.epochs = 40 if args.workload == "digits" else 3
     record = {
         "workload": args.workload,
         "impl": "sklrnn",
