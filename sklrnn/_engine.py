@@ -25,7 +25,7 @@ from sklrnn._callbacks import DivergenceGuard, TrainingDiverged
 from sklrnn._inference import predict_outputs
 from sklrnn._modules import CELLS, RecurrentModule
 from sklrnn.utils._dataset import BatchDataset, BatchLoader
-from sklrnn.utils._threads import ShareCores, step_work
+from sklrnn.utils._threads import ShareCores
 from sklrnn.utils._torch import (
     OPTIMIZERS,
     resolve_device,
@@ -188,7 +188,7 @@ class _RNNEngine(BaseEstimator, ABC):
             self._check_same_network()
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
-        with torch_context(seed, device, self.n_threads, self._step_work()):
+        with torch_context(seed, device, self.n_threads):
             if reuse:
                 # warm_start continues with the current loop settings; skorch
                 # applies a new lr to the optimizer without resetting its state.
@@ -210,10 +210,6 @@ class _RNNEngine(BaseEstimator, ABC):
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
-
-    def _step_work(self):
-        """Multiply-adds of a training step's recurrent product (threads)."""
-        return step_work(self.cell, self.hidden_size, self.batch_size)
 
     def _check_same_network(self):
         """warm_start continues the fitted network: refuse changed shapes."""
@@ -274,7 +270,7 @@ class _RNNEngine(BaseEstimator, ABC):
             )
             callbacks.append(("early_stopping", stopper))
         if self.n_threads is None:
-            callbacks.append(("share_cores", ShareCores(self._step_work())))
+            callbacks.append(("share_cores", ShareCores()))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks.extend(self.callbacks or [])

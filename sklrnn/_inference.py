@@ -14,6 +14,7 @@ import torch
 from skorch.utils import to_device
 
 from sklrnn.utils._dataset import as_tensors, first_array, take_rows
+from sklrnn.utils._threads import step_size
 from sklrnn.utils._torch import torch_context
 from sklrnn.utils._validation import pad_sequences
 
@@ -28,8 +29,8 @@ def evaluating(net, n_threads=None):
     was_training = module.training
     module.train(False)
     try:
-        work = prediction_batch_size(net) * module.rnn.weight_hh_l0.numel()
-        with torch_context(device=net.device, n_threads=n_threads, work=work):
+        size = step_size(module, prediction_batch_size(net))
+        with torch_context(device=net.device, n_threads=n_threads, size=size):
             with torch.inference_mode():
                 yield module
     finally:

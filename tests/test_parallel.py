@@ -17,7 +17,7 @@ from skorch.callbacks import Callback
 from sklrnn import LSTMRegressor, SequenceClassifier
 from sklrnn.datasets import load_airline
 from sklrnn.preprocessing import SlidingWindowTransformer
-from sklrnn.utils._threads import PARALLEL_WORK, choose_threads
+from sklrnn.utils._threads import choose_threads
 
 # Every process trains with one torch thread, parent and workers alike. The
 # same seed gives the same model bit for bit only at the same thread count:
@@ -172,7 +172,7 @@ def _fit_and_record(seed):
         callbacks=[recorder],
     ).fit(X, X[:, -1, 0])
     # What the same worker would give a network large enough for threads.
-    large = choose_threads(None, work=100 * PARALLEL_WORK)
+    large = choose_threads(None, size=100.0)
     threads = sorted(set(recorder.threads))
     return os.environ.get("OMP_NUM_THREADS"), threads, large, os.getpid()
 

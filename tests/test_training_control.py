@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -234,41 +235,46 @@ def test_small_network_trains_on_one_thread_by_default(data, monkeypatch):
 
 
 def test_a_busy_process_is_seen_and_takes_a_thread_back(monkeypatch):
+    from sklrnn._modules import RecurrentModule
     from sklrnn.utils import _threads
-    from sklrnn.utils._threads import PARALLEL_WORK, CoreMeter, ShareCores
+    from sklrnn.utils._threads import CoreMeter, ShareCores
 
     if CoreMeter()._read() is None:
         pytest.skip("no /proc/stat: the load of other processes is not read")
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     monkeypatch.setattr(_threads, "_cores", lambda: 2)
-    callback = ShareCores(work=100 * PARALLEL_WORK)
-    callback.on_train_begin(net=None)
-    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    # What ShareCores reads of a skorch net: an LSTM(256) at batch size 128.
+    net = SimpleNamespace(
+        module_=RecurrentModule(8, 1, hidden_size=256), batch_size=128
+    )
+    callback = ShareCores()
+    before = torch.get_num_threads()
     try:
-        time.sleep(0.5)
-        meter_reading = CoreMeter()
-        time.sleep(0.3)
-        assert meter_reading.busy_elsewhere() > 0.5
-        before = torch.get_num_threads()
+        callback.on_train_begin(net)
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
+            time.sleep(0.5)
+            meter_reading = CoreMeter()
+            time.sleep(0.3)
+            assert meter_reading.busy_elsewhere() > 0.5
             torch.set_num_threads(2)
-            callback.on_epoch_begin(net=None)
+            callback.on_epoch_begin(net)
             assert torch.get_num_threads() == 1
         finally:
-            torch.set_num_threads(before)
+            busy.kill()
+            busy.wait()
     finally:
-        busy.kill()
-        busy.wait()
+        torch.set_num_threads(before)
 
 
 def test_default_threads_stay_within_the_workers_share(monkeypatch):
-    from sklrnn.utils._threads import PARALLEL_WORK, choose_threads
+    from sklrnn.utils._threads import choose_threads
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert choose_threads(None, work=100 * PARALLEL_WORK) == 1
+    assert choose_threads(None, size=100.0) == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "64")
-    assert 1 <= choose_threads(None, work=100 * PARALLEL_WORK) <= 64
-    assert choose_threads(None, work=PARALLEL_WORK - 1) == 1
+    assert 1 <= choose_threads(None, size=100.0) <= 64
+    assert choose_threads(None, size=0.9) == 1
 
 
 def test_flush_denormal_does_not_leak_into_torchs_thread_pool(data):

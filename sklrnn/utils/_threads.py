@@ -1,17 +1,18 @@
 """How many intra-op threads sklrnn's torch work runs on.
 
-torch's default, a thread per core, is the slow choice for most recurrent
-networks: each time step is a small matrix product that one core finishes
-before a second thread has started, and when another process keeps a core
-busy every step waits for the descheduled thread. Measured on 2 cores, a fit
-of an LSTM(64) on digits took 6.4 times as long with two threads as alone
-beside one busy process, and the same with one thread.
+torch's default, a thread per core, collapses when another process keeps a
+core busy: a recurrent network is a long series of small operations, and
+every one of them waits for the thread that was taken off its core. Measured
+on 2 cores beside one busy process, a fit of an LSTM(64) on digits took 6.4
+times as long with two threads as alone, and no longer with one thread. On a
+quiet machine a second thread gains up to a third, but only once a time step
+is large enough, and it loses on small ones.
 
-So with ``n_threads=None`` a fit or predict takes one thread unless a step's
-recurrent product is large (`PARALLEL_WORK`), and then no more threads than
-there are cores other processes leave free, never more than the process's
-share (``OMP_NUM_THREADS``, which joblib's and Dask's workers set, or the
-cores it may run on). Training looks again at every epoch.
+So with ``n_threads=None`` a fit or predict takes one thread unless a time
+step is large (`PARALLEL_WORK`), and then as many as there are cores other
+processes leave free, never more than the process's share
+(``OMP_NUM_THREADS``, which joblib's and Dask's workers set, or the cores it
+may run on). Training looks again at every epoch.
 """
 
 import os
@@ -20,24 +21,40 @@ import time
 import torch
 from skorch.callbacks import Callback
 
-#: Multiply-adds of one step's recurrent product (batch x gates x hidden x
-#: hidden) from which a second thread shortens training on a quiet machine.
-PARALLEL_WORK = 2**22
+#: Multiply-adds per time step from which a second thread shortens training
+#: on a quiet 2-core machine (measured with fits of LSTM(30-256), GRU(64),
+#: RNN(64-256) at batch sizes 32-128): torch's LSTM (oneDNN) and the
+#: convolution blocks gain from about a quarter of a million on, the GRU and
+#: the fused tanh RNN only from about two million (an RNN(64) at batch 100
+#: took 0.65 s an epoch on one thread, 0.77 s on two).
+PARALLEL_WORK = {"lstm": 2**18, "conv": 2**18, "gru": 2**21, "rnn": 2**21}
 
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
-
-def step_work(cell, hidden_size, batch_size):
-    """Multiply-adds of one time step's recurrent product.
+def step_size(module, batch_size):
+    """The work of one time step of ``module`` (a `RecurrentModule`) at
+    ``batch_size``, as a multiple of the work from which a second thread
+    pays (`PARALLEL_WORK`): the recurrent product, or the convolution
+    blocks' when larger.
 
     Examples
     --------
-    >>> step_work("lstm", 256, 128) >= PARALLEL_WORK
+    >>> from sklrnn._modules import RecurrentModule
+    >>> step_size(RecurrentModule(8, 1, cell="lstm", hidden_size=256), 128)
+    128.0
+    >>> step_size(RecurrentModule(8, 1, cell="lstm", hidden_size=16), 32) < 1
     True
-    >>> step_work("lstm", 64, 32) >= PARALLEL_WORK
-    False
     """
-    return batch_size * GATES[cell] * hidden_size * hidden_size
+    rnn = module.rnn
+    cell = {"LSTM": "lstm", "GRU": "gru"}.get(rnn.mode, "rnn")
+    size = batch_size * rnn.weight_hh_l0.numel() / PARALLEL_WORK[cell]
+    if module.frontend is not None:
+        kernels = sum(
+            param.numel()
+            for param in module.frontend.parameters()
+            if param.dim() == 3  # Conv1d weights: out x in x kernel
+        )
+        size = max(size, batch_size * kernels / PARALLEL_WORK["conv"])
+    return size
 
 
 def cores_share():
@@ -56,20 +73,20 @@ def _cores():
     return os.cpu_count() or 1
 
 
-def threads_for(work, share, busy_elsewhere):
-    """The policy: one thread for small steps, else the free cores, within
-    ``share``. ``work`` None (unknown) counts as large.
+def threads_for(size, share, busy_elsewhere):
+    """The policy: one thread for a step of `step_size` under 1, else the
+    cores other processes leave free, within ``share``.
 
     Examples
     --------
-    >>> threads_for(work=10_000, share=2, busy_elsewhere=0.0)
+    >>> threads_for(size=0.1, share=2, busy_elsewhere=0.0)
     1
-    >>> threads_for(work=2**25, share=2, busy_elsewhere=0.0)
+    >>> threads_for(size=5.0, share=2, busy_elsewhere=0.0)
     2
-    >>> threads_for(work=2**25, share=2, busy_elsewhere=1.0)
+    >>> threads_for(size=5.0, share=2, busy_elsewhere=1.0)
     1
     """
-    if share <= 1 or (work is not None and work < PARALLEL_WORK):
+    if share <= 1 or size < 1:
         return 1
     free = _cores() - busy_elsewhere
     return max(1, min(share, int(free + 0.5)))
@@ -120,41 +137,45 @@ class CoreMeter:
 _METER = CoreMeter()
 
 
-def choose_threads(n_threads=None, work=None):
+def choose_threads(n_threads=None, size=0.0):
     """Threads for a fit or predict: ``n_threads`` when given, else
-    `threads_for` with the cores free now (read only when it matters).
+    `threads_for` a step of ``size`` with the cores free now (read only when
+    the step is large enough for it to matter).
 
     Examples
     --------
     >>> choose_threads(3)
     3
-    >>> choose_threads(None, work=100)
+    >>> choose_threads(None, size=0.01)
     1
     """
     if n_threads is not None:
         return n_threads
     share = cores_share()
-    if threads_for(work, share, 0.0) == 1:
+    if threads_for(size, share, 0.0) == 1:
         return 1
     busy = _METER.busy_elsewhere(max_age=2.0)
-    return threads_for(work, share, busy or 0.0)
+    return threads_for(size, share, busy or 0.0)
 
 
 class ShareCores(Callback):
-    """Choose the threads again at every epoch, from how busy the other
-    processes kept the cores during the last one (a fit that started on a
-    quiet machine gives a core back when another process starts)."""
-
-    def __init__(self, work=None):
-        self.work = work
+    """Choose the threads of a fit with ``n_threads=None``: when training
+    begins, from the network's step size and the cores free, and again at
+    every epoch from how busy other processes kept the cores during the last
+    one (a fit that started on a quiet machine gives a core back when another
+    process starts)."""
 
     def on_train_begin(self, net, **kwargs):
+        self.size_ = step_size(net.module_, net.batch_size)
         self.meter_ = CoreMeter()
+        self._set(choose_threads(None, self.size_))
 
     def on_epoch_begin(self, net, **kwargs):
         busy = self.meter_.busy_elsewhere()
-        if busy is None:
-            return
-        threads = threads_for(self.work, cores_share(), busy)
+        if busy is not None:
+            self._set(threads_for(self.size_, cores_share(), busy))
+
+    @staticmethod
+    def _set(threads):
         if threads != torch.get_num_threads():
             torch.set_num_threads(threads)

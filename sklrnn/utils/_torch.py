@@ -65,7 +65,7 @@ def _denormals_flushed():
 
 
 @contextlib.contextmanager
-def torch_context(seed=None, device="cpu", n_threads=None, work=None):
+def torch_context(seed=None, device="cpu", n_threads=None, size=0.0):
     """Seed torch, set its threads and flush denormals for the block, then
     restore all three.
 
@@ -75,8 +75,9 @@ def torch_context(seed=None, device="cpu", n_threads=None, work=None):
     thread flushes: torch's other intra-op threads keep the user's mode, so
     the gain is partial with several threads. torch's thread count is
     process-wide, so it is set only here: ``n_threads``, or with None the
-    choice of `sklrnn.utils._threads.choose_threads` for a recurrent step of
-    ``work`` multiply-adds. The user's RNG state, thread count and flush mode
+    choice of `sklrnn.utils._threads.choose_threads` for a time step of
+    ``size`` (training leaves the choice to the `ShareCores` callback, which
+    knows the network). The user's RNG state, thread count and flush mode
     are put back on exit.
 
     Examples
@@ -93,7 +94,7 @@ def torch_context(seed=None, device="cpu", n_threads=None, work=None):
     with _TORCH_STATE, torch.random.fork_rng(devices=devices):
         was_flushed = _denormals_flushed()
         previous_threads = torch.get_num_threads()
-        threads = choose_threads(n_threads, work)
+        threads = choose_threads(n_threads, size)
         # Training may take more threads at a later epoch (ShareCores): start
         # the pool it may grow to now, before denormals are flushed.
         _start_thread_pool(threads if n_threads is not None else cores_share())
