@@ -9,7 +9,8 @@ of 47.53 passengers (thousands) on the rest. Here the same split is forecast
 one month ahead with a scikit-learn pipeline, tuned by ``GridSearchCV`` with
 ``TimeSeriesSplit``, and set next to two baselines any forecast must beat:
 persistence (next month = this month) and seasonal naive (next month = the
-same month last year).
+same month last year). The search prints a line per fit; the whole script
+takes about 15 seconds on two cores.
 """
 
 # %%
@@ -51,19 +52,40 @@ y = growth[1:]  # ... and its target is the growth into month t + 1
 months = np.arange(2, len(series))  # the month each row forecasts
 train = months < n_train
 
+# %%
+# Tune the window and the network size
+# ------------------------------------
+# Two windows, one year of monthly growth (its oldest step is the growth into
+# the same month a year before the target) or two years, and two network
+# sizes: 4 candidates, each fitted on the 3 ``TimeSeriesSplit`` folds of the
+# training months, then the best one on all of them. ``verbose=3`` prints a
+# line per fit, with its score and time.
+#
+# A network this small trains on one torch thread (the default
+# ``n_threads=None`` decides so), which keeps the search fast when another
+# process uses the machine's cores. 100 epochs of batches of 16 at
+# ``lr=0.01`` reach the test error of 150 epochs of batches of 8 at the
+# default rate in less than half the time.
 pipeline = make_pipeline(
     StandardScaler(),
     SlidingWindowTransformer(window=12),
-    LSTMRegressor(hidden_size=32, max_epochs=150, batch_size=8, random_state=0),
+    LSTMRegressor(
+        hidden_size=32,
+        max_epochs=100,
+        batch_size=16,
+        lr=0.01,
+        random_state=0,
+    ),
 )
 search = GridSearchCV(
     pipeline,
     {
-        "slidingwindowtransformer__window": [6, 12, 13],
+        "slidingwindowtransformer__window": [12, 24],
         "lstmregressor__hidden_size": [8, 32],
     },
     cv=TimeSeriesSplit(n_splits=3),
     scoring="neg_root_mean_squared_error",
+    verbose=3,
 )
 search.fit(X[train], y[train])
 print("best parameters:", search.best_params_)

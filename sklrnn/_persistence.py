@@ -53,14 +53,22 @@ _ESTIMATORS = {
 # Parameters and fitted attributes added after files were first written, with
 # the values that rebuild the network such an older file holds.
 _ADDED_PARAMS = {
-    "LSTMRegressor": {"loss": "squared_error", "epsilon": 1.35, "quantile": 0.5},
+    "LSTMRegressor": {
+        "loss": "squared_error",
+        "epsilon": 1.35,
+        "quantile": 0.5,
+        "normalize_y": True,
+    },
     "SequenceClassifier": {
         "conv_channels": None,
         "pool_size": 1,
         "lr_schedule": "constant",
     },
 }
-_ADDED_FITTED = {"SequenceClassifier": {"conv_channels_": (), "pool_size_": 1}}
+_ADDED_FITTED = {
+    "LSTMRegressor": {"_y_normalized": True},
+    "SequenceClassifier": {"conv_channels_": (), "pool_size_": 1},
+}
 
 
 def _to_plain(value):

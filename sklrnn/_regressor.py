@@ -59,7 +59,8 @@ class LSTMRegressor(RegressorMixin, _BaseRNN):
 
     Reads each sequence with an LSTM, GRU or plain RNN and maps the final state
     to the target through a linear layer. The target is standardised
-    internally; predictions come back in the target's own units.
+    internally (unless ``normalize_y=False``); predictions come back in the
+    target's own units.
 
     Parameters
     ----------
@@ -76,7 +77,8 @@ default="squared_error"
     epsilon : float, default=1.35
         Where the ``"huber"`` loss turns from squared to absolute, in units of
         the target's standard deviation (the target is standardised
-        internally): 1.35 is `~sklearn.linear_model.HuberRegressor`'s default,
+        internally; in the target's own units with ``normalize_y=False``):
+        1.35 is `~sklearn.linear_model.HuberRegressor`'s default,
         whose ``epsilon`` is relative to a robust scale estimate it learns
         instead. Huge outliers inflate the standard deviation, and with it
         this threshold: lower ``epsilon`` for them. Used only with
@@ -86,6 +88,21 @@ default="squared_error"
         The quantile predicted with ``loss="quantile"``, strictly between 0
         and 1, as in `~sklearn.ensemble.HistGradientBoostingRegressor`; 0.5
         is the median. Used only with ``loss="quantile"``.
+
+    normalize_y : bool, default=True
+        Train on the target standardised per output (its mean subtracted,
+        divided by its standard deviation), and map predictions back, as
+        `~sklearn.gaussian_process.GaussianProcessRegressor` does with
+        ``normalize_y=True``. This lets a target in any units train with the
+        default ``lr``. False trains on ``y`` as given, in its own units: for
+        a target you scaled yourself, e.g. to [0, 1] as a Keras or PyTorch
+        script does, whose loss and results you want to reproduce. The two
+        can train different models, not only in different units: a small
+        target, standardised, asks for larger weights, and the network's
+        saturating units then extrapolate differently beyond the training
+        targets. The Keras airline tutorial's ``LSTM(4)`` matches the test
+        error of the tutorial's own training loop only with
+        ``normalize_y=False``.
 
     {common_parameters}
 
@@ -117,8 +134,9 @@ default="squared_error"
     target's units.
 
     With ``warm_start=True``, changing ``loss``, ``epsilon`` (with
-    ``"huber"``) or ``quantile`` (with ``"quantile"``) between fits raises a
-    ``ValueError``, as changing the network does.
+    ``"huber"``), ``quantile`` (with ``"quantile"``) or ``normalize_y``
+    between fits raises a ``ValueError``, as changing the network does; the
+    target's mean and scale stay those of the first fit.
 
     Examples
     --------
@@ -138,6 +156,7 @@ default="squared_error"
         "loss": [StrOptions(set(LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "quantile": [Interval(Real, 0, 1, closed="neither")],
+        "normalize_y": ["boolean"],
     }
 
     def __init__(
@@ -146,6 +165,7 @@ default="squared_error"
         loss="squared_error",
         epsilon=1.35,
         quantile=0.5,
+        normalize_y=True,
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -181,7 +201,19 @@ default="squared_error"
         self._y_is_1d = y.ndim == 1
         y_2d = y.reshape(len(y), -1)
         if not (self.warm_start and hasattr(self, "_y_mean")):
-            self._y_mean, self._y_scale = _location_scale(y_2d)
+            if self.normalize_y:
+                self._y_mean, self._y_scale = _location_scale(y_2d)
+            else:
+                self._y_mean = np.zeros(y_2d.shape[1])
+                self._y_scale = np.ones(y_2d.shape[1])
+            self._y_normalized = bool(self.normalize_y)
+        elif getattr(self, "_y_normalized", True) != bool(self.normalize_y):
+            raise ValueError(
+                f"warm_start=True continues the fitted network, but "
+                f"normalize_y={self.normalize_y} differs from the first fit's; "
+                "set warm_start=False to train a new network on the target "
+                "in the new units."
+            )
         with np.errstate(over="ignore"):
             y_encoded = self._standardise(y_2d).astype(np.float32)
         if not np.isfinite(y_encoded).all():

@@ -1033,6 +1033,7 @@ BAD_VALUES = {
     "loss": "foo",
     "epsilon": 0.0,
     "quantile": 1.0,
+    "normalize_y": "yes",
     "pooling": "sum",
     "conv_channels": "64",
     "conv_kernel_size": 0,

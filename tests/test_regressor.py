@@ -402,3 +402,57 @@ def test_warm_start_on_a_target_beyond_the_learned_scale_is_refused():
     reg.fit(X, X.sum(axis=1) * 1e-30)
     with pytest.raises(ValueError, match="too large for the scale learned"):
         reg.fit(X, X.sum(axis=1) * 1e30)
+
+
+def test_normalize_y_false_trains_on_the_target_as_given():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(48, 5))
+    y = 0.1 * X.sum(axis=1) + 0.3
+    params = dict(hidden_size=4, max_epochs=2, batch_size=16, random_state=0)
+    reg = LSTMRegressor(normalize_y=False, **params).fit(X, y)
+    # The network's outputs are the predictions, in y's units ...
+    module = reg.net_.module_.eval()
+    with torch.no_grad():
+        outputs = module(torch.as_tensor(X[..., None], dtype=torch.float32))
+    np.testing.assert_allclose(reg.predict(X), outputs.numpy().ravel(), rtol=1e-6)
+    # ... and the loss is in those units: the same first batch, from the same
+    # weights, against the target and against the standardised target.
+    standardised = LSTMRegressor(**params).fit(X, y)
+    first = {
+        name: model.history_[0, "batches", 0, "train_loss"]
+        for name, model in [("raw", reg), ("standardised", standardised)]
+    }
+    assert first["raw"] < 0.5 * first["standardised"]
+
+
+def test_warm_start_refuses_a_changed_normalize_y():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(32, 5))
+    y = X.sum(axis=1)
+    reg = LSTMRegressor(hidden_size=4, max_epochs=1, warm_start=True, random_state=0)
+    before = reg.fit(X, y).predict(X)
+    with pytest.raises(ValueError, match=r"warm_start=True.*normalize_y"):
+        reg.set_params(normalize_y=False).fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), before)
+    reg.set_params(normalize_y=True).fit(X, y)
+    assert reg.n_iter_ == 2
+
+
+def test_normalize_y_false_survives_save_and_load():
+    from sklrnn import load_weights, save_weights
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(32, 5))
+    y = X.sum(axis=1)
+    reg = LSTMRegressor(
+        normalize_y=False, hidden_size=4, max_epochs=1, random_state=0
+    ).fit(X, y)
+    buffer = io.BytesIO()
+    save_weights(reg, buffer)
+    buffer.seek(0)
+    loaded = load_weights(buffer)
+    assert loaded.get_params()["normalize_y"] is False
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    # A warm start of the loaded model keeps training on y as given.
+    loaded.set_params(warm_start=True).fit(X, y)
+    assert loaded.n_iter_ == 2
