@@ -122,12 +122,19 @@ class _TanhLayer(torch.autograd.Function):
         one = outputs.new_ones(())
         grad_pre = torch.empty_like(outputs)
         derivative = torch.empty_like(hiddens[0])
-        grad_h = torch.zeros_like(hiddens[0])
         steps = list(zip(grad_pre.unbind(0), grad_outputs.unbind(0), outputs.unbind(0)))
-        for grad_step, grad_out, h in reversed(steps):
-            torch.addcmul(one, h, h, value=-1, out=derivative)
-            torch.add(grad_out, grad_h, out=grad_step).mul_(derivative)
-            torch.mm(grad_step, w_hh, out=grad_h)
+        if grad_outputs[:-1].any():
+            grad_h = torch.zeros_like(hiddens[0])
+            for grad_step, grad_out, h in reversed(steps):
+                torch.addcmul(one, h, h, value=-1, out=derivative)  # 1 - h**2
+                torch.add(grad_out, grad_h, out=grad_step).mul_(derivative)
+                torch.mm(grad_step, w_hh, out=grad_h)
+        else:  # only the final state is read ("last" pooling): one add less
+            grad_h = grad_outputs[-1].clone()
+            for grad_step, _, h in reversed(steps):
+                torch.addcmul(one, h, h, value=-1, out=derivative)
+                torch.mul(grad_h, derivative, out=grad_step)
+                torch.mm(grad_step, w_hh, out=grad_h)
         grad_pre = grad_pre.flatten(0, 1)
         grad_x = None
         if ctx.needs_input_grad[0]:

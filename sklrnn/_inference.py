@@ -29,7 +29,7 @@ def evaluating(net, n_threads=None):
     was_training = module.training
     module.train(False)
     try:
-        size = step_size(module, prediction_batch_size(net))
+        size = step_size(module, prediction_batch_size(net), training=False)
         with torch_context(device=net.device, n_threads=n_threads, size=size):
             with torch.inference_mode():
                 yield module

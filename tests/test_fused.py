@@ -10,13 +10,16 @@ from sklrnn._fused import fused_applies, run_fused
 from sklrnn._modules import RecurrentModule
 
 
-def _outputs_and_gradients(forward, rnn, x, h0):
+def _outputs_and_gradients(forward, rnn, x, h0, state_only=False):
     """Outputs, final state and the gradients of every parameter, the input
-    and the initial state for a loss that reads both outputs and state."""
+    and the initial state for a loss that reads both outputs and state, or
+    the state only (as "last" pooling does)."""
     for tensor in [*rnn.parameters(), x, h0]:
         tensor.grad = None
     outputs, h_n = forward(x, h0)
-    loss = (outputs**2).sum() + (1.7 * h_n).sum()
+    loss = (1.7 * h_n).sum() + (h_n**2).sum()
+    if not state_only:
+        loss = loss + (outputs**2).sum()
     loss.backward()
     gradients = [p.grad.clone() for p in rnn.parameters()]
     return [outputs.detach(), h_n.detach(), *gradients, x.grad, h0.grad]
@@ -25,7 +28,8 @@ def _outputs_and_gradients(forward, rnn, x, h0):
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_matches_torch_rnn(num_layers, bidirectional, dtype):
+@pytest.mark.parametrize("state_only", [False, True])
+def test_matches_torch_rnn(num_layers, bidirectional, dtype, state_only):
     torch.manual_seed(0)
     rnn = nn.RNN(3, 5, num_layers, batch_first=True, bidirectional=bidirectional)
     rnn = rnn.to(dtype)
@@ -33,8 +37,9 @@ def test_matches_torch_rnn(num_layers, bidirectional, dtype):
     x = torch.randn(4, 9, 3, dtype=dtype, requires_grad=True)
     h0 = torch.randn(num_layers * directions, 4, 5, dtype=dtype, requires_grad=True)
 
-    expected = _outputs_and_gradients(rnn, rnn, x, h0)
-    got = _outputs_and_gradients(lambda x, h: run_fused(rnn, x, h), rnn, x, h0)
+    expected = _outputs_and_gradients(rnn, rnn, x, h0, state_only)
+    fused = lambda x, h: run_fused(rnn, x, h)  # noqa: E731
+    got = _outputs_and_gradients(fused, rnn, x, h0, state_only)
 
     tolerance = 1e-5 if dtype == torch.float32 else 1e-12
     for want, have in zip(expected, got):
