@@ -69,14 +69,14 @@ def run_fused(rnn, x, state=None):
         outputs = []
         for direction in range(directions):
             suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            out = _TanhLayer.apply(
+            out, last = _TanhLayer.apply(
                 layer_input.flip(0) if direction else layer_input,
                 getattr(rnn, "weight_ih" + suffix),
                 getattr(rnn, "bias_ih" + suffix) + getattr(rnn, "bias_hh" + suffix),
                 getattr(rnn, "weight_hh" + suffix),
                 state[layer * directions + direction],
             )
-            finals.append(out[-1])
+            finals.append(last)
             outputs.append(out.flip(0) if direction else out)
         layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]
     return layer_input.transpose(0, 1), torch.stack(finals)
@@ -113,25 +113,31 @@ class _TanhLayer(torch.autograd.Function):
         hiddens.mul_(2).sub_(1)
         hiddens[0] = h0
         ctx.save_for_backward(inputs, w_ih, hiddens, w_hh)
-        return hiddens[1:]
+        # The final state is an output of its own: when only it is read ("last"
+        # pooling), the outputs get no gradient at all, not a tensor of zeros.
+        ctx.set_materialize_grads(False)
+        return hiddens[1:], hiddens[-1].clone()
 
     @staticmethod
-    def backward(ctx, grad_outputs):
+    def backward(ctx, grad_outputs, grad_last):
         inputs, w_ih, hiddens, w_hh = ctx.saved_tensors
         outputs = hiddens[1:]
         one = outputs.new_ones(())
         grad_pre = torch.empty_like(outputs)
         derivative = torch.empty_like(hiddens[0])
-        steps = list(zip(grad_pre.unbind(0), grad_outputs.unbind(0), outputs.unbind(0)))
-        if grad_outputs[:-1].any():
-            grad_h = torch.zeros_like(hiddens[0])
-            for grad_step, grad_out, h in reversed(steps):
+        grad_h = (
+            torch.zeros_like(hiddens[0]) if grad_last is None else grad_last.clone()
+        )
+        if grad_outputs is not None:
+            steps = zip(grad_pre.unbind(0), grad_outputs.unbind(0), outputs.unbind(0))
+            for grad_step, grad_out, h in reversed(list(steps)):
                 torch.addcmul(one, h, h, value=-1, out=derivative)  # 1 - h**2
                 torch.add(grad_out, grad_h, out=grad_step).mul_(derivative)
                 torch.mm(grad_step, w_hh, out=grad_h)
-        else:  # only the final state is read ("last" pooling): one add less
-            grad_h = grad_outputs[-1].clone()
-            for grad_step, _, h in reversed(steps):
+        else:  # only the final state is read: one add less per step
+            for grad_step, h in reversed(
+                list(zip(grad_pre.unbind(0), outputs.unbind(0)))
+            ):
                 torch.addcmul(one, h, h, value=-1, out=derivative)
                 torch.mul(grad_h, derivative, out=grad_step)
                 torch.mm(grad_step, w_hh, out=grad_h)
