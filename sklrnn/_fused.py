@@ -100,7 +100,10 @@ class _TanhLayer(torch.autograd.Function):
         # adds its recurrent product to its share of the input term in place.
         hiddens = x.new_empty((n_steps + 1, *h0.shape))
         torch.add(h0, 1, out=hiddens[0]).mul_(0.5)
-        torch.addmm(
+        # A univariate series' projection is faster as a broadcast multiply-add
+        # than as a matrix product with an inner dimension of one.
+        project = torch.addcmul if inputs.shape[1] == 1 else torch.addmm
+        project(
             bias.sub(w_hh.sum(dim=1)).mul_(2),
             inputs,
             w_ih.t().mul(2),

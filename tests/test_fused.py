@@ -26,15 +26,18 @@ def _outputs_and_gradients(forward, rnn, x, h0, state_only=False):
 
 
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
+@pytest.mark.parametrize("input_size", [1, 3])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("state_only", [False, True])
-def test_matches_torch_rnn(num_layers, bidirectional, dtype, state_only):
+def test_matches_torch_rnn(num_layers, input_size, bidirectional, dtype, state_only):
     torch.manual_seed(0)
-    rnn = nn.RNN(3, 5, num_layers, batch_first=True, bidirectional=bidirectional)
+    rnn = nn.RNN(
+        input_size, 5, num_layers, batch_first=True, bidirectional=bidirectional
+    )
     rnn = rnn.to(dtype)
     directions = 2 if bidirectional else 1
-    x = torch.randn(4, 9, 3, dtype=dtype, requires_grad=True)
+    x = torch.randn(4, 9, input_size, dtype=dtype, requires_grad=True)
     h0 = torch.randn(num_layers * directions, 4, 5, dtype=dtype, requires_grad=True)
 
     expected = _outputs_and_gradients(rnn, rnn, x, h0, state_only)
@@ -47,10 +50,11 @@ def test_matches_torch_rnn(num_layers, bidirectional, dtype, state_only):
         torch.testing.assert_close(have, want, rtol=tolerance, atol=tolerance)
 
 
-def test_zero_state_by_default_and_long_sequences():
+@pytest.mark.parametrize("input_size", [1, 2])
+def test_zero_state_by_default_and_long_sequences(input_size):
     torch.manual_seed(1)
-    rnn = nn.RNN(2, 8, batch_first=True)
-    x = torch.randn(3, 400, 2)
+    rnn = nn.RNN(input_size, 8, batch_first=True)
+    x = torch.randn(3, 400, input_size)
     outputs, h_n = run_fused(rnn, x)
     want_outputs, want_h_n = rnn(x)
     torch.testing.assert_close(outputs, want_outputs, rtol=1e-5, atol=1e-5)
