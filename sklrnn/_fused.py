@@ -5,12 +5,14 @@ sequence of small matrices its backward pass spends more time in the autograd
 engine than in arithmetic. Here each layer and direction is one
 `torch.autograd.Function`:
 
-- the input projection of all steps is one matrix product (ordinary autograd,
-  outside the function);
+- the input projection of all steps is one matrix product, written into
+  the buffer of the states;
 - the forward loop does per step one matrix product and one sigmoid, in
-  place in one preallocated buffer;
-- the backward loop does per step one multiply-add and one matrix product;
-  the recurrent weights' gradient is one product over all steps.
+  place in that buffer;
+- the backward loop does per step the derivative of tanh, a multiply (and
+  an add when the outputs, not only the final state, have a gradient) and
+  one matrix product; the weights' gradients are one product over all
+  steps.
 
 ``tanh(x)`` is computed as ``2 * sigmoid(2 * x) - 1``: torch's CPU `tanh` is
 about five times slower than its `sigmoid`. The results are `torch.nn.RNN`'s
@@ -131,19 +133,20 @@ class _TanhLayer(torch.autograd.Function):
         grad_h = (
             torch.zeros_like(hiddens[0]) if grad_last is None else grad_last.clone()
         )
-        if grad_outputs is not None:
-            steps = zip(grad_pre.unbind(0), grad_outputs.unbind(0), outputs.unbind(0))
-            for grad_step, grad_out, h in reversed(list(steps)):
-                torch.addcmul(one, h, h, value=-1, out=derivative)  # 1 - h**2
-                torch.add(grad_out, grad_h, out=grad_step).mul_(derivative)
-                torch.mm(grad_step, w_hh, out=grad_h)
-        else:  # only the final state is read: one add less per step
-            for grad_step, h in reversed(
-                list(zip(grad_pre.unbind(0), outputs.unbind(0)))
-            ):
-                torch.addcmul(one, h, h, value=-1, out=derivative)
+        # Only the final state has a gradient when the outputs are not read
+        # ("last" pooling): then a step has no output gradient to add.
+        if grad_outputs is None:
+            grad_steps = [None] * len(outputs)
+        else:
+            grad_steps = grad_outputs.unbind(0)
+        steps = list(zip(grad_pre.unbind(0), grad_steps, outputs.unbind(0)))
+        for grad_step, grad_out, h in reversed(steps):
+            torch.addcmul(one, h, h, value=-1, out=derivative)  # 1 - h**2
+            if grad_out is None:
                 torch.mul(grad_h, derivative, out=grad_step)
-                torch.mm(grad_step, w_hh, out=grad_h)
+            else:
+                torch.add(grad_out, grad_h, out=grad_step).mul_(derivative)
+            torch.mm(grad_step, w_hh, out=grad_h)
         grad_pre = grad_pre.flatten(0, 1)
         grad_x = None
         if ctx.needs_input_grad[0]:
