@@ -55,10 +55,11 @@ torch.optim.Optimizer class, default="adam"
 
     n_threads : int or None, default=None
         torch threads for this estimator's training and prediction, set only
-        for their duration. None takes one thread when a time step's
-        recurrent product is small (under about 4 million multiply-adds:
-        batch size x gates x ``hidden_size`` squared), where a second thread
-        gains nothing and loses much when another process shares the cores;
+        for their duration. None takes one thread when a time step is small
+        (its recurrent product, batch size x gates x ``hidden_size`` squared,
+        under about a quarter of a million multiply-adds for an LSTM, two
+        million for training a GRU or RNN), where a second thread gains
+        nothing and loses much when another process shares the cores;
         otherwise the cores other processes leave free, at most
         ``OMP_NUM_THREADS`` (joblib's and Dask's workers set it to their
         share), checked again at every epoch.
