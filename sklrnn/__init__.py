@@ -2,6 +2,7 @@
 
 from sklrnn._classifier import SequenceClassifier
 from sklrnn._display import ForecastDisplay, TrainingHistoryDisplay
+from sklrnn._export import to_onnx
 from sklrnn._generator import CharLSTMGenerator
 from sklrnn._persistence import load_weights, save_weights
 from sklrnn._regressor import LSTMRegressor
@@ -18,5 +19,6 @@ __all__ = [
     "TrainingHistoryDisplay",
     "load_weights",
     "save_weights",
+    "to_onnx",
     "__version__",
 ]
