@@ -71,3 +71,10 @@ def test_tagging_example_beats_a_per_step_classifier():
     tagger = _accuracy(out, "SequenceTagger step accuracy:")
     per_step = _accuracy(out, "per-step LogisticRegression accuracy:")
     assert tagger > 0.9 and tagger > per_step + 0.2, out
+
+
+def test_onnx_example_exports_the_same_forecast_and_text():
+    pytest.importorskip("onnxruntime")
+    out, _ = run_example("plot_onnx_export")
+    assert _accuracy(out, "largest difference to predict:") < 1e-3, out
+    assert "same 500 characters as generate: True" in out, out
