@@ -18,6 +18,14 @@ import sklrnn
 import sklrnn.datasets
 import sklrnn.preprocessing
 
+PUBLIC_MODULES = [sklrnn, sklrnn.preprocessing, sklrnn.datasets]
+try:  # the optional extra: dev installs it
+    import sklrnn.onnx
+
+    PUBLIC_MODULES.append(sklrnn.onnx)
+except ImportError:
+    pass
+
 DOCS = Path(__file__).parents[1] / "docs"
 PAGES = sorted(
     path
@@ -81,7 +89,7 @@ def test_pages_have_code_to_run():
     ], "the GPU blocks must be marked no-run"
 
 
-@pytest.mark.parametrize("module", [sklrnn, sklrnn.preprocessing, sklrnn.datasets])
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
 def test_api_page_lists_every_public_name(module):
     api = (DOCS / "api.rst").read_text()
     listed = set(re.findall(r"^   (\w+)$", api, re.MULTILINE))
@@ -96,7 +104,7 @@ KNOWN_WITHOUT_EXAMPLES = {
 }
 
 
-@pytest.mark.parametrize("module", [sklrnn, sklrnn.preprocessing, sklrnn.datasets])
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
 def test_every_public_name_has_a_runnable_example(module):
     lacking = {
         name

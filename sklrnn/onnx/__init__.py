@@ -18,8 +18,8 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 from sklrnn.onnx._converters import register_converters
-from sklrnn.onnx._export import TARGET_OPSET, onnx_inputs
+from sklrnn.onnx._export import onnx_inputs
 
 register_converters()
 
-__all__ = ["TARGET_OPSET", "onnx_inputs", "register_converters"]
+__all__ = ["onnx_inputs", "register_converters"]

@@ -256,6 +256,25 @@ def register_converters():
     sklrnn's estimators and transformers, alone or inside a
     :class:`~sklearn.pipeline.Pipeline`. Importing `sklrnn.onnx` calls it;
     calling it again does nothing new.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import skl2onnx
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklrnn import SequenceClassifier
+    >>> from sklrnn.onnx import register_converters
+    >>> from sklrnn.preprocessing import SequenceScaler
+    >>> register_converters()
+    >>> X = np.random.RandomState(0).normal(size=(20, 6, 2)).astype(np.float32)
+    >>> y = X[:, :, 0].sum(axis=1) > 0
+    >>> pipe = make_pipeline(
+    ...     SequenceScaler(),
+    ...     SequenceClassifier(conv_channels=None, max_epochs=2, random_state=0),
+    ... ).fit(X, y)
+    >>> model = skl2onnx.to_onnx(pipe, X[:2], target_opset=18)
+    >>> [output.name for output in model.graph.output]
+    ['label', 'probabilities']
     """
     for cls, (parser, converter) in _CONVERTERS.items():
         update_registered_converter(

@@ -35,6 +35,17 @@ def onnx_inputs(estimator, X):
     Returns
     -------
     initial_types : list of (str, skl2onnx type)
+        Pass them to `skl2onnx.convert_sklearn` as ``initial_types``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklrnn.onnx import onnx_inputs
+    >>> from sklrnn.preprocessing import SequenceScaler
+    >>> ragged = [np.ones((3, 2)), np.ones((5, 2))]
+    >>> scaler = SequenceScaler().fit(ragged)
+    >>> [(name, kind.shape) for name, kind in onnx_inputs(scaler, ragged)]
+    [('X', [None, None, 2]), ('lengths', [None])]
     """
     steps = _steps(estimator)
     first, last = steps[0], steps[-1]
