@@ -72,11 +72,7 @@ def test_classifier_matches_predict_proba(cell, num_layers, bidirectional, pooli
     ).fit(X, y)
     out = run(to_onnx(clf, X[:2]), X=X)
     assert_allclose(out["probabilities"], clf.predict_proba(X), rtol=1e-5, atol=1e-6)
-    assert_array_equal_labels(out["label"], clf.predict(X))
-
-
-def assert_array_equal_labels(exported, predicted):
-    np.testing.assert_array_equal(exported, predicted)
+    np.testing.assert_array_equal(out["label"], clf.predict(X))
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
@@ -282,14 +278,29 @@ def _python(code, tmp_path):
     )
 
 
-def test_exported_pipeline_runs_where_torch_cannot_be_imported(tmp_path):
+def test_exported_models_run_where_torch_cannot_be_imported(tmp_path):
+    """The issue's three: the airline pipeline, a 2-layer bidirectional GRU
+    classifier and a ragged classifier, run by onnxruntime alone."""
     series = load_airline().to_numpy().reshape(-1, 1)
-    X, y = series[:-1], series[1:, 0]
     pipe = make_pipeline(
         StandardScaler(), SlidingWindowTransformer(window=12), LSTMRegressor(**TINY)
+    ).fit(series[:-1], series[1:, 0])
+    X, y = sequences()
+    gru = SequenceClassifier(
+        cell="gru", num_layers=2, bidirectional=True, dropout=0.3, **TINY
     ).fit(X, y)
-    (tmp_path / "model.onnx").write_bytes(to_onnx(pipe, X).SerializeToString())
-    np.save(tmp_path / "X.npy", X.astype(np.float32))
+    X_ragged, y_ragged = ragged()
+    clf = SequenceClassifier(**TINY).fit(X_ragged, y_ragged)
+    cases = {
+        "airline": (pipe, series, {"X": series.astype(np.float32)}, pipe.predict),
+        "gru": (gru, X, {"X": X}, gru.predict_proba),
+        "ragged": (clf, X_ragged, padded(X_ragged), clf.predict_proba),
+    }
+    for name, (model, data, feed, _) in cases.items():
+        (tmp_path / f"{name}.onnx").write_bytes(
+            to_onnx(model, data).SerializeToString()
+        )
+        np.savez(tmp_path / f"{name}_in.npz", **feed)
     result = _python(
         """
         import sys
@@ -297,9 +308,10 @@ def test_exported_pipeline_runs_where_torch_cannot_be_imported(tmp_path):
             sys.modules[name] = None  # any import of them fails
         import numpy as np
         import onnxruntime as ort
-        session = ort.InferenceSession("model.onnx")
-        (y,) = session.run(None, {"X": np.load("X.npy")})
-        np.save("y.npy", y)
+        for name in ("airline", "gru", "ragged"):
+            session = ort.InferenceSession(f"{name}.onnx")
+            outputs = session.run(None, dict(np.load(f"{name}_in.npz")))
+            np.save(f"{name}_out.npy", outputs[-1])  # values or probabilities
         try:
             import torch
         except ImportError:
@@ -309,7 +321,9 @@ def test_exported_pipeline_runs_where_torch_cannot_be_imported(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "no torch"
-    assert_allclose(np.load(tmp_path / "y.npy"), pipe.predict(X), rtol=1e-5)
+    for name, (_, data, _, method) in cases.items():
+        exported = np.load(tmp_path / f"{name}_out.npy")
+        assert_allclose(exported, method(data), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_sklrnn_imports_no_onnx_package_and_names_the_extra(tmp_path):

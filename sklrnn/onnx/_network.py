@@ -79,8 +79,6 @@ def write_recurrent(g, rnn, x, sequence_lens=None, initial_state=None):
     }
     if kind is nn.GRU:
         attributes["linear_before_reset"] = 1  # torch's GRU
-    if kind is nn.RNN and rnn.nonlinearity != "tanh":
-        attributes["activations"] = ["Relu"] * (2 if rnn.bidirectional else 1)
     n_states = 2 if kind is nn.LSTM else 1
     if initial_state and sequence_lens is None:
         # An initial state comes after sequence_lens: give every row all steps.
