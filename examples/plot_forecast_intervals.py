@@ -55,10 +55,8 @@ passengers = load_airline().astype(float)
 y_train, y_test = temporal_train_test_split(passengers, test_size=12)
 fh = np.arange(1, 13)  # 1 to 12 months after the end of training
 
-forecasts = {}
-forecasts["seasonal naive"] = (
-    NaiveForecaster(strategy="last", sp=12).fit(y_train).predict(fh)
-)
+naive = NaiveForecaster(strategy="last", sp=12)
+forecasts = {"seasonal naive": naive.fit(y_train).predict(fh)}
 
 # %%
 # Log, seasonal difference, windows

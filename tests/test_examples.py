@@ -106,6 +106,6 @@ def test_forecast_intervals_example_beats_seasonal_naive():
     for _, inside, months, share in coverage:
         assert int(months) == 12 and 0 <= int(inside) <= 12, out
         assert float(share) == pytest.approx(int(inside) / 12, abs=0.005), out
-        # 10 to 12 of 12 months with random_state 0 to 7; a band misplaced by
+        # 10 to 12 of 12 months with random_state 0 to 9; a band misplaced by
         # a wrong inverse transform would hold few of them.
         assert int(inside) >= 6, out
