@@ -44,6 +44,20 @@ def _as_x(index, n_samples):
     return x
 
 
+def _check_interval(y_interval, pred_shape):
+    """``y_interval`` as a float array of shape ``pred_shape + (2,)``, or None."""
+    if y_interval is None:
+        return None
+    y_interval = np.asarray(y_interval, dtype=float)
+    if y_interval.shape != (*pred_shape, 2):
+        raise ValueError(
+            f"y_interval has shape {y_interval.shape}, but y_pred has shape "
+            f"{pred_shape}; pass one (lower, upper) pair per prediction, of "
+            f"shape {(*pred_shape, 2)}."
+        )
+    return y_interval
+
+
 class TrainingHistoryDisplay:
     """Training (and validation) loss per epoch of a fitted sklrnn estimator.
 
@@ -188,6 +202,8 @@ class ForecastDisplay:
     Create it with `from_estimator` or `from_predictions`; the constructor
     takes the numbers to plot, and `plot` draws them. A 2-D target (several
     outputs, e.g. a forecast ``horizon``) gives one pair of lines per output.
+    Given a prediction interval (``y_interval``), it also shades the band
+    between its lower and upper bounds.
 
     Parameters
     ----------
@@ -204,6 +220,17 @@ class ForecastDisplay:
     estimator_name : str or None, default=None
         Label of the predictions; None labels them ``"predicted"``.
 
+    y_interval : array-like of shape (n_samples, 2) or \
+            (n_samples, n_outputs, 2), default=None
+        Lower and upper bound of a prediction interval around each
+        prediction, e.g. from sktime's ``predict_interval`` or from two
+        quantile models; None draws no band. Its shape is the shape of
+        ``y_pred`` followed by 2.
+
+    interval_label : str or None, default=None
+        Legend label of the band, e.g. ``"90% interval"`` when its coverage
+        is known; None labels it ``"interval"``.
+
     Attributes
     ----------
     actual_lines_ : list of matplotlib Line2D
@@ -211,6 +238,10 @@ class ForecastDisplay:
 
     predicted_lines_ : list of matplotlib Line2D
         One line of predictions per output.
+
+    interval_bands_ : list of matplotlib PolyCollection
+        One shaded band per output, drawn by ``fill_between``; empty when
+        there is no ``y_interval``.
 
     ax_ : matplotlib Axes
         Axes with the lines.
@@ -234,16 +265,36 @@ class ForecastDisplay:
     (1, 1)
     >>> display.ax_.get_legend_handles_labels()[1]
     ['actual', 'predicted']
+
+    With a band from the predictions minus and plus 0.2:
+
+    >>> y_interval = np.c_[0.9 * y_true - 0.2, 0.9 * y_true + 0.2]
+    >>> display = ForecastDisplay.from_predictions(
+    ...     y_true, 0.9 * y_true, y_interval=y_interval, interval_label="80% interval"
+    ... )
+    >>> display.ax_.get_legend_handles_labels()[1]
+    ['actual', 'predicted', '80% interval']
     """
 
-    def __init__(self, *, y_true, y_pred, index=None, estimator_name=None):
+    def __init__(
+        self,
+        *,
+        y_true,
+        y_pred,
+        index=None,
+        estimator_name=None,
+        y_interval=None,
+        interval_label=None,
+    ):
         self.y_true = y_true
         self.y_pred = y_pred
         self.index = index
         self.estimator_name = estimator_name
+        self.y_interval = y_interval
+        self.interval_label = interval_label
 
     def plot(self, ax=None, *, name=None):
-        """Draw the actual values and the predictions.
+        """Draw the actual values, the predictions and the interval, if any.
 
         Parameters
         ----------
@@ -265,14 +316,19 @@ class ForecastDisplay:
                 f"y_true has shape {y_true.shape} and y_pred {y_pred.shape}; "
                 "both must be (n_samples,) or (n_samples, n_outputs), alike."
             )
+        y_interval = _check_interval(self.y_interval, y_pred.shape)
         x = _as_x(self.index, len(y_true))
         ax = _axes(ax)
         name = self.estimator_name if name is None else name
         label = "predicted" if name is None else name
+        interval_label = (
+            "interval" if self.interval_label is None else self.interval_label
+        )
         y_true = y_true.reshape(len(y_true), -1)
         y_pred = y_pred.reshape(len(y_pred), -1)
         several = y_true.shape[1] > 1
         self.actual_lines_, self.predicted_lines_ = [], []
+        self.interval_bands_ = []
         for output in range(y_true.shape[1]):
             suffix = f" [{output}]" if several else ""
             (actual,) = ax.plot(
@@ -283,13 +339,36 @@ class ForecastDisplay:
             )
             self.actual_lines_.append(actual)
             self.predicted_lines_.append(predicted)
+            if y_interval is not None:
+                lower, upper = y_interval.reshape(len(x), -1, 2)[:, output].T
+                band = ax.fill_between(
+                    x,
+                    lower,
+                    upper,
+                    color=predicted.get_color(),
+                    alpha=0.25,
+                    linewidth=0,
+                    label=f"{interval_label}{suffix}",
+                )
+                self.interval_bands_.append(band)
         ax.legend()
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, index=None, ax=None, name=None):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        index=None,
+        ax=None,
+        name=None,
+        y_interval=None,
+        interval_label=None,
+    ):
         """Plot ``y`` against the estimator's predictions for ``X``.
 
         Parameters
@@ -314,6 +393,15 @@ class ForecastDisplay:
         name : str or None, default=None
             Label of the predictions; None uses the estimator's class name.
 
+        y_interval : array-like of shape (n_samples, 2) or \
+                (n_samples, n_outputs, 2), default=None
+            Lower and upper bound of a prediction interval around each
+            prediction, shaded as a band; None draws no band.
+
+        interval_label : str or None, default=None
+            Legend label of the band, e.g. ``"90% interval"``; None labels
+            it ``"interval"``.
+
         Returns
         -------
         display : ForecastDisplay
@@ -324,10 +412,28 @@ class ForecastDisplay:
         if name is None:
             final = estimator[-1] if hasattr(estimator, "steps") else estimator
             name = type(final).__name__
-        return cls.from_predictions(y, y_pred, index=index, ax=ax, name=name)
+        return cls.from_predictions(
+            y,
+            y_pred,
+            index=index,
+            ax=ax,
+            name=name,
+            y_interval=y_interval,
+            interval_label=interval_label,
+        )
 
     @classmethod
-    def from_predictions(cls, y_true, y_pred, *, index=None, ax=None, name=None):
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        *,
+        index=None,
+        ax=None,
+        name=None,
+        y_interval=None,
+        interval_label=None,
+    ):
         """Plot actual values against predictions made beforehand.
 
         Parameters
@@ -348,6 +454,17 @@ class ForecastDisplay:
         name : str or None, default=None
             Label of the predictions; None labels them ``"predicted"``.
 
+        y_interval : array-like of shape (n_samples, 2) or \
+                (n_samples, n_outputs, 2), default=None
+            Lower and upper bound of a prediction interval around each
+            prediction, shaded as a band; None draws no band. A DataFrame
+            from sktime's ``predict_interval`` (one variable, one coverage)
+            has this shape.
+
+        interval_label : str or None, default=None
+            Legend label of the band, e.g. ``"90% interval"``; None labels
+            it ``"interval"``.
+
         Returns
         -------
         display : ForecastDisplay
@@ -356,5 +473,12 @@ class ForecastDisplay:
         check_consistent_length(y_true, y_pred)
         if index is None and hasattr(y_true, "iloc"):  # pandas: plot its index
             index = y_true.index
-        display = cls(y_true=y_true, y_pred=y_pred, index=index, estimator_name=name)
+        display = cls(
+            y_true=y_true,
+            y_pred=y_pred,
+            index=index,
+            estimator_name=name,
+            y_interval=y_interval,
+            interval_label=interval_label,
+        )
         return display.plot(ax=ax)

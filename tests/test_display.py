@@ -139,3 +139,92 @@ def test_displays_refuse_unfitted_estimators(estimator):
     with pytest.raises(NotFittedError):
         ForecastDisplay.from_estimator(estimator, np.zeros((3, 4)), np.zeros(3))
     assert not plt.get_fignums(), "nothing is drawn for an unfitted estimator"
+
+
+def _band_edges(band):
+    """The band's (x, y) vertices, as {x: sorted unique y values}."""
+    vertices = band.get_paths()[0].vertices
+    edges = {}
+    for x, y in vertices:
+        edges.setdefault(float(x), set()).add(float(y))
+    return edges
+
+
+def test_forecast_display_shades_the_interval():
+    x = np.arange(10.0)
+    y_pred = np.sin(x)
+    y_interval = np.c_[y_pred - 0.5 - x / 10, y_pred + 1.0]
+    display = ForecastDisplay.from_predictions(
+        y_pred + 0.1,
+        y_pred,
+        index=x + 100,
+        y_interval=y_interval,
+        interval_label="90% interval",
+    )
+    (band,) = display.interval_bands_
+    assert isinstance(band, matplotlib.collections.PolyCollection)
+    assert band in display.ax_.collections
+    assert band.get_label() == "90% interval"
+    assert display.ax_.get_legend_handles_labels()[1] == [
+        "actual",
+        "predicted",
+        "90% interval",
+    ]
+    # The band reaches from the lower to the upper bound at every x, no further.
+    edges = _band_edges(band)
+    assert sorted(edges) == list(x + 100)
+    for step, (lower, upper) in enumerate(y_interval):
+        ys = edges[step + 100.0]
+        assert min(ys) == pytest.approx(lower) and max(ys) == pytest.approx(upper)
+    # It takes the colour of the predictions it surrounds.
+    np.testing.assert_allclose(
+        band.get_facecolor()[0][:3],
+        matplotlib.colors.to_rgb(display.predicted_lines_[0].get_color()),
+    )
+
+
+def test_forecast_display_without_interval_draws_no_band(regressor, windows):
+    X, y = windows
+    display = ForecastDisplay.from_estimator(regressor, X, y)
+    assert display.interval_bands_ == []
+    assert not display.ax_.collections
+
+
+def test_forecast_display_from_estimator_takes_an_interval(regressor, windows):
+    X, y = windows
+    y_pred = regressor.predict(X)
+    y_interval = pd.DataFrame({"lower": y_pred - 1, "upper": y_pred + 1})
+    display = ForecastDisplay.from_estimator(regressor, X, y, y_interval=y_interval)
+    (band,) = display.interval_bands_
+    assert band.get_label() == "interval"
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(y_pred.min() - 1, rel=1e-6)
+    assert ys.max() == pytest.approx(y_pred.max() + 1, rel=1e-6)
+
+
+def test_forecast_display_shades_one_band_per_output():
+    y_true = np.arange(30.0).reshape(10, 3)
+    y_interval = np.stack([y_true - 1, y_true + 1], axis=-1)  # (10, 3, 2)
+    display = ForecastDisplay(
+        y_true=y_true, y_pred=y_true, y_interval=y_interval, interval_label="band"
+    ).plot()
+    assert [band.get_label() for band in display.interval_bands_] == [
+        "band [0]",
+        "band [1]",
+        "band [2]",
+    ]
+    ys = display.interval_bands_[2].get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(1.0) and ys.max() == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize(
+    "y_interval",
+    [np.zeros((4, 3)), np.zeros((5, 2)), np.zeros(4), np.zeros((4, 1, 2))],
+    ids=["three-columns", "too-long", "1-D", "3-D"],
+)
+def test_forecast_display_rejects_a_badly_shaped_interval(y_interval):
+    with pytest.raises(ValueError, match=r"y_interval has shape .* \(4, 2\)"):
+        ForecastDisplay.from_predictions(
+            np.zeros(4), np.zeros(4), y_interval=y_interval
+        )
+    assert not plt.get_fignums(), "nothing is drawn for a bad interval"
