@@ -73,30 +73,24 @@ def _parse_regressor(scope, model, inputs, custom_parsers=None):
     return _declare(scope, operator, [("variable", FloatTensorType(shape))])
 
 
-def _parse_classifier(scope, model, inputs, custom_parsers=None):
-    operator = _operator(scope, model, inputs)
-    n_classes = len(model.classes_)
-    return _declare(
-        scope,
-        operator,
-        [
-            ("label", _label_type(model.classes_, [None])),
-            ("probabilities", FloatTensorType([None, n_classes])),
-        ],
-    )
+def _labels_parser(shape):
+    """A parser of ``label`` and ``probabilities`` of the given leading
+    ``shape``: ``[None]`` per sequence (classifier), ``[None, None]`` per
+    step (tagger)."""
 
+    def parse(scope, model, inputs, custom_parsers=None):
+        operator = _operator(scope, model, inputs)
+        n_classes = len(model.classes_)
+        return _declare(
+            scope,
+            operator,
+            [
+                ("label", _label_type(model.classes_, shape)),
+                ("probabilities", FloatTensorType([*shape, n_classes])),
+            ],
+        )
 
-def _parse_tagger(scope, model, inputs, custom_parsers=None):
-    operator = _operator(scope, model, inputs)
-    n_classes = len(model.classes_)
-    return _declare(
-        scope,
-        operator,
-        [
-            ("label", _label_type(model.classes_, [None, None])),
-            ("probabilities", FloatTensorType([None, None, n_classes])),
-        ],
-    )
+    return parse
 
 
 def _parse_scaler(scope, model, inputs, custom_parsers=None):
@@ -240,8 +234,8 @@ def _convert_generator(scope, operator, container):
 
 _CONVERTERS = {
     LSTMRegressor: (_parse_regressor, _convert_regressor),
-    SequenceClassifier: (_parse_classifier, _convert_classifier),
-    SequenceTagger: (_parse_tagger, _convert_classifier),
+    SequenceClassifier: (_labels_parser([None]), _convert_classifier),
+    SequenceTagger: (_labels_parser([None, None]), _convert_classifier),
     SequenceScaler: (_parse_scaler, _convert_scaler),
     SlidingWindowTransformer: (_parse_sliding_window, _convert_sliding_window),
     CharLSTMGenerator: (_parse_generator, _convert_generator),
