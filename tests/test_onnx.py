@@ -170,6 +170,10 @@ def test_skl2onnx_converts_pipelines_once_sklrnn_onnx_is_imported():
     reg = LSTMRegressor(**TINY).fit(X3, y3.astype(float))
     out = run(skl2onnx.to_onnx(reg, X3[:2]), X=X3)["variable"]
     assert_allclose(out, reg.predict(X3), rtol=1e-5, atol=1e-6)
+    # A float64 sample gives a float64 input, cast to float32 inside.
+    X64 = X3.astype(np.float64)
+    out = run(skl2onnx.to_onnx(reg, X64[:2]), X=X64)["variable"]
+    assert_allclose(out, reg.predict(X3), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("form", ["3d", "ragged", "table"])

@@ -120,6 +120,13 @@ def _parse_generator(scope, model, inputs, custom_parsers=None):
 # Converters --------------------------------------------------------------------
 
 
+def _float_input(g, variable):
+    """A declared input as float32, the type the graph computes in."""
+    if isinstance(variable.type, DoubleTensorType):
+        return g.op("Cast", variable.onnx_name, to=TensorProto.FLOAT)
+    return variable.onnx_name
+
+
 def _network_input(g, model, inputs):
     """The module's input and lengths: float ``(batch, steps, features)`` (or
     int64 token ids) from the declared inputs."""
@@ -132,8 +139,7 @@ def _network_input(g, model, inputs):
         )
         x = g.op("Where", too_large, g.constant(np.int64(OOV_ID)), x)
         return x, token_lengths(g, x) if lengths is None else lengths
-    if isinstance(variable.type, DoubleTensorType):
-        x = g.op("Cast", x, to=TensorProto.FLOAT)
+    x = _float_input(g, variable)
     if len(variable.type.shape) == 2:  # univariate rows, or flat lag columns
         x = g.op("Reshape", x, g.ints(0, -1, int(model._n_step_features)))
     return x, lengths
@@ -170,9 +176,8 @@ def _convert_classifier(scope, operator, container):
 def _convert_scaler(scope, operator, container):
     g = GraphWriter(scope, container)
     model = operator.raw_operator
-    x, variable = operator.inputs[0].onnx_name, operator.inputs[0]
-    if isinstance(variable.type, DoubleTensorType):
-        x = g.op("Cast", x, to=TensorProto.FLOAT)
+    variable = operator.inputs[0]
+    x = _float_input(g, variable)
     flat = len(variable.type.shape) == 2
     if flat:
         x = g.op("Reshape", x, g.ints(0, -1, int(model._n_step_features)))
@@ -186,9 +191,7 @@ def _convert_scaler(scope, operator, container):
 def _convert_sliding_window(scope, operator, container):
     g = GraphWriter(scope, container)
     model = operator.raw_operator
-    x, variable = operator.inputs[0].onnx_name, operator.inputs[0]
-    if isinstance(variable.type, DoubleTensorType):
-        x = g.op("Cast", x, to=TensorProto.FLOAT)
+    x = _float_input(g, operator.inputs[0])
     n_steps = g.dim(x, 0)
     if model.add_indicator:
         zeros = g.op(
