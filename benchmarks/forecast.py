@@ -2,7 +2,7 @@
 forecasters users would otherwise pick.
 
     pip install -e ".[bench]"      # sktime and statsmodels
-    python benchmarks/forecast.py  # all series (~6 minutes on 2 cores)
+    python benchmarks/forecast.py  # all series (~17 minutes on 2 cores)
     python benchmarks/forecast.py --only airline nile --origins 2
 
 For each series the last ``h`` steps are forecast from one origin (the end
