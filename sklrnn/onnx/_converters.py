@@ -42,25 +42,33 @@ def _declare(scope, operator, outputs):
     return operator.outputs
 
 
+# The ONNX tensor type of each kind of label values (`_class_values`).
+_LABEL_TYPES = {
+    "i": Int64TensorType,
+    "b": BooleanTensorType,
+    "f": DoubleTensorType,
+    "O": StringTensorType,
+}
+
+
+def _class_values(classes):
+    """``classes_`` as int64, bool, float64 or str (object) values."""
+    values = np.asarray(classes.tolist())
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        return values.astype(np.float64)
+    if values.dtype.kind == "b":
+        return values
+    return values.astype(str).astype(object)
+
+
 def _label_type(classes, shape):
-    kind = np.asarray(classes.tolist()).dtype.kind
-    if kind in "iu":
-        return Int64TensorType(shape)
-    if kind == "b":
-        return BooleanTensorType(shape)
-    if kind == "f":
-        return DoubleTensorType(shape)
-    return StringTensorType(shape)
+    return _LABEL_TYPES[_class_values(classes).dtype.kind](shape)
 
 
 def _classes_constant(g, classes):
-    values = np.asarray(classes.tolist())
-    if values.dtype.kind in "iu":
-        values = values.astype(np.int64)
-    elif values.dtype.kind == "f":
-        values = values.astype(np.float64)
-    elif values.dtype.kind != "b":
-        values = values.astype(str).astype(object)
+    values = _class_values(classes)
     return g.constant(values, "classes", dtype=values.dtype)
 
 
@@ -207,15 +215,9 @@ def _convert_sliding_window(scope, operator, container):
             padding = np.hstack([padding, np.ones((n_pad, 1))])
         x = g.op("Concat", g.constant(padding, "padding"), x, axis=0)
     # Row t of the output gathers padded rows t .. t + window - 1.
-    starts = g.op(
-        "Range",
-        g.constant(np.int64(0)),
-        g.op("Squeeze", n_steps, g.ints(0)),
-        g.constant(np.int64(1)),
-    )
     index = g.op(
         "Add",
-        g.op("Unsqueeze", starts, g.ints(1)),
+        g.op("Unsqueeze", g.arange(n_steps), g.ints(1)),
         g.constant(np.arange(int(model.window))[None, :], "offsets"),
     )
     g.op("Gather", x, index, axis=0, outputs=[operator.outputs[0].onnx_name])

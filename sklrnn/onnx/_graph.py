@@ -88,20 +88,23 @@ class GraphWriter:
         """The length of ``tensor`` along ``axis``, as a 1-D int64 of one."""
         return self.op("Shape", tensor, start=axis, end=axis + 1)
 
+    def arange(self, n):
+        """``0, 1, ..., n - 1`` as int64; ``n`` is a 1-D int64 of one element
+        (from `dim`)."""
+        return self.op(
+            "Range",
+            self.constant(np.int64(0), "zero"),
+            self.op("Squeeze", n, self.ints(0)),
+            self.constant(np.int64(1), "one"),
+        )
+
     def step_mask(self, lengths, n_steps):
         """``(batch, steps)`` booleans: True on the real steps of each row.
 
         ``n_steps`` is a 1-D int64 of one element (from `dim`).
         """
-        limit = self.op("Squeeze", n_steps, self.ints(0))
-        steps = self.op(
-            "Range",
-            self.constant(np.int64(0), "zero"),
-            limit,
-            self.constant(np.int64(1), "one"),
-        )
         return self.op(
             "Less",
-            self.op("Unsqueeze", steps, self.ints(0)),
+            self.op("Unsqueeze", self.arange(n_steps), self.ints(0)),
             self.op("Unsqueeze", lengths, self.ints(1)),
         )

@@ -193,7 +193,7 @@ def write_module(g, module, x, lengths=None):
         outputs)``.
     """
     if module.embedding is not None:
-        x = g.op("Gather", g.constant(_numpy(module.embedding.weight), "embedding"), x)
+        x = _write_embedding(g, module.embedding, x)
     if module.frontend is not None:
         x, lengths = _write_frontend(g, module.frontend, x, lengths)
     steps_first = g.op("Transpose", x, perm=[1, 0, 2])
@@ -201,13 +201,24 @@ def write_module(g, module, x, lengths=None):
     if lengths is not None:
         sequence_lens = g.op("Cast", lengths, to=TensorProto.INT32)
     outputs, final_states = write_recurrent(g, module.rnn, steps_first, sequence_lens)
-    head_weight = g.constant(_numpy(module.head.weight).T, "head_W")
-    head_bias = g.constant(_numpy(module.head.bias), "head_B")
     if module.pooling is None:
-        outputs = g.op("Add", g.op("MatMul", outputs, head_weight), head_bias)
+        outputs = _write_head(g, module.head, outputs)
         return g.op("Transpose", outputs, perm=[1, 0, 2])
     pooled = _write_pooling(g, module.pooling, outputs, final_states, lengths)
-    return g.op("Add", g.op("MatMul", pooled, head_weight), head_bias)
+    return _write_head(g, module.head, pooled)
+
+
+def _write_embedding(g, embedding, ids):
+    """The embedding vectors of int64 token ``ids`` (any shape)."""
+    return g.op("Gather", g.constant(_numpy(embedding.weight), "embedding"), ids)
+
+
+def _write_head(g, head, x):
+    """The linear head over the last axis of ``x``."""
+    weight = g.constant(_numpy(head.weight).T, "head_W")
+    return g.op(
+        "Add", g.op("MatMul", x, weight), g.constant(_numpy(head.bias), "head_B")
+    )
 
 
 def _write_pooling(g, pooling, outputs, final_states, lengths):
@@ -237,9 +248,7 @@ def write_step(g, module, input_ids, state):
     batch, hidden)`` tensors (h, and c for an LSTM). Returns the ``(batch,
     outputs)`` logits and the new state tensors.
     """
-    x = g.op(
-        "Gather", g.constant(_numpy(module.embedding.weight), "embedding"), input_ids
-    )
+    x = _write_embedding(g, module.embedding, input_ids)
     x = g.op("Unsqueeze", x, g.ints(0))  # one step: (1, batch, features)
     initial = [
         [g.op("Slice", s, g.ints(layer), g.ints(layer + 1), g.ints(0)) for s in state]
@@ -251,10 +260,4 @@ def write_step(g, module, input_ids, state):
         for i in range(len(state))
     ]
     last = g.op("Squeeze", outputs, g.ints(0))
-    head_weight = g.constant(_numpy(module.head.weight).T, "head_W")
-    logits = g.op(
-        "Add",
-        g.op("MatMul", last, head_weight),
-        g.constant(_numpy(module.head.bias), "head_B"),
-    )
-    return logits, new_state
+    return _write_head(g, module.head, last), new_state
