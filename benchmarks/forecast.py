@@ -230,6 +230,13 @@ def choose_sarima(y, sp):
     return best
 
 
+def shortest_training(name):
+    """The fewest training steps a direct reduction of ``name`` needs: the
+    steps the differencing drops, one window and ``h`` targets."""
+    _, _, h, _, lags, window, _ = SERIES[name]
+    return max(lags, default=0) + window + h + 1
+
+
 def select_network(name, strategy, y_train):
     """``hidden_size`` and ``max_epochs`` from `SELECTION_GRID`, chosen on
     ``y_train`` alone: sktime's grid search over up to 3 expanding-window
@@ -237,8 +244,7 @@ def select_network(name, strategy, y_train):
     the training part is too short for one fold."""
     _, sp, h, log, lags, window, _ = SERIES[name]
     step = max(1, h // 4)
-    shortest = max(lags, default=0) + window + h + 1
-    folds = min(3, (len(y_train) - h - shortest) // step + 1)
+    folds = min(3, (len(y_train) - h - shortest_training(name)) // step + 1)
     if folds < 1:
         return None
     candidate = with_transforms(
@@ -324,15 +330,14 @@ def conformal_forecaster(name, n_train, args):
 
 
 def evaluate_series(name, args):
-    loader, sp, h, _, lags, window, _ = SERIES[name]
+    loader, sp, h, *_ = SERIES[name]
     y = loader()
     fh = np.arange(1, h + 1)
     step = max(1, h // 4)
     # Direct reduction needs a window and h targets after the differencing:
     # the short series (shampoo) get fewer rolling origins.
-    shortest = max(lags, default=0) + window + h + 1
     cutoffs = [len(y) - h - k * step for k in range(args.origins)]
-    cutoffs = [cutoff for cutoff in cutoffs if cutoff >= shortest]
+    cutoffs = [cutoff for cutoff in cutoffs if cutoff >= shortest_training(name)]
     rows, fit_seconds, choices = {}, {}, {}
     inside = {coverage: [] for coverage in COVERAGES}
     for origin, cutoff in enumerate(cutoffs):
