@@ -106,17 +106,20 @@ def forecaster(network):
 # :class:`~sktime.forecasting.conformal.ConformalIntervals` refits it from
 # several later starting points (here each of the last 24 months of
 # training; ``initial_window`` sets how many) and keeps the errors it made on
-# the months that followed (23 errors one month ahead, down to 12 errors
-# twelve months ahead); the 90 % interval at each horizon is the forecast
-# plus or minus the 90 % quantile of those absolute errors.
+# the months that followed; the 90 % interval at each horizon is the
+# forecast plus or minus the 90 % quantile of those absolute errors. In
+# sktime 1.2 the interval for ``k`` months ahead uses the errors ``k + 1``
+# months ahead (sktime issue #10766), so the band is a little wider than it
+# should be, most of all one month ahead.
 #
 # It wraps the network, inside the log and the difference: the errors are
 # then errors of yearly growth, alike from year to year, where errors in
 # passengers grow with the series. The pipeline turns both ends of the
-# interval back into passengers. (Wrapped around the whole pipeline, it
-# would also meet a bug of sktime 1.2: ``Differencer(lags=12)`` turns fewer
-# than 12 forecast steps back wrongly, and its refits near the end of
-# training forecast fewer.)
+# interval back into passengers; that is exact up to 12 months ahead, where
+# undoing the difference adds known values of the past year. (Wrapped around
+# the whole pipeline, it would also meet a bug of sktime 1.2:
+# ``Differencer(lags=12)`` turns fewer than 12 forecast steps back wrongly,
+# and its refits near the end of training forecast fewer.)
 recursive = forecaster(
     ConformalIntervals(
         make_reduction(lstm(), window_length=12, strategy="recursive"),
