@@ -6,6 +6,7 @@
     python benchmarks/run.py --keras-python ../kenv/bin/python  # + Keras
     python benchmarks/run.py --load     # + the under-load rows
     python benchmarks/run.py --only load  # the under-load rows only
+    python benchmarks/run.py --only W1 --w1-seeds 10  # W1's RMSE over seeds
 
 Every run is a fresh process with the same thread count (``BENCH_THREADS``,
 default 2); reference and sklrnn runs alternate, and the table shows medians
@@ -30,6 +31,11 @@ the time under load over the quiet time (target <= 1.5). These runs get no
 thread count from the harness (no ``OMP_NUM_THREADS``, no pinning), so they
 measure sklrnn's own default (``n_threads=None``); W5 skips its predict
 timings there.
+
+``--w1-seeds N`` adds W1's test RMSE over seeds 0 to N-1 at full length
+(100 epochs) for the plain loop, sklrnn and, with ``--keras-python``, Keras:
+median and range against the tutorial's published 47.5, since one seed of
+this 4-unit network varies by several passengers.
 """
 
 import argparse
@@ -54,6 +60,7 @@ KERAS_SCRIPTS = {
 }
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 LOAD_TARGET = 1.5
+W1_TUTORIAL_RMSE = 47.5  # the Keras tutorial's published test RMSE
 
 
 def run(command, cwd, python=sys.executable, env=None):
@@ -93,6 +100,30 @@ def with_keras(jobs, python, epochs):
                 keras, python, workload, "--epochs", epochs[workload]
             )
     return placed
+
+
+def w1_rmse_over_seeds(n_seeds, keras_python):
+    """Print W1's test RMSE over seeds ``0 .. n_seeds - 1`` (100 epochs) per
+    implementation: median, range and how many seeds reach the tutorial's."""
+    full = ("--epochs", "100")
+    jobs = {
+        "plain PyTorch": lambda seed: reference(
+            "w1_airline_torch.py", "--impl", "torch", *full, "--seed", seed
+        ),
+        "sklrnn": lambda seed: ours("W1", *full, "--seed", seed),
+    }
+    if keras_python:
+        jobs["Keras"] = lambda seed: keras(keras_python, "W1", *full, "--seed", seed)
+    print(f"W1 test RMSE over seeds 0-{n_seeds - 1} (100 epochs, passengers):")
+    for name, job in jobs.items():
+        scores = [job(str(seed))["test_rmse"] for seed in range(n_seeds)]
+        reached = sum(score <= W1_TUTORIAL_RMSE for score in scores)
+        print(
+            f"  {name:14} median {statistics.median(scores):5.1f}, "
+            f"range {min(scores):.1f}-{max(scores):.1f}, "
+            f"{reached} of {n_seeds} seeds <= {W1_TUTORIAL_RMSE}",
+            flush=True,
+        )
 
 
 def default_threads_env():
@@ -185,6 +216,13 @@ def main():
         "--load",
         action="store_true",
         help="add the under-load rows (digits fit and W5 beside a busy process)",
+    )
+    parser.add_argument(
+        "--w1-seeds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add W1's test RMSE over seeds 0 to N-1 (median and range)",
     )
     args = parser.parse_args()
     selected = set(args.only) | ({"load"} if args.load else set())
@@ -351,6 +389,8 @@ def main():
             + ("" if keras_rmse is None else f", Keras {keras_rmse:.1f}")
             + " passengers"
         )
+    if "W1" in selected and args.w1_seeds:
+        w1_rmse_over_seeds(args.w1_seeds, keras_python)
     if w6 is not None:
         print(f"W6 predict over every window: {w6['predict_s']} s")
     if "load" in selected:
