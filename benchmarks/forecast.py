@@ -315,11 +315,11 @@ def forecasters(name, y_first_train, args):
 
 
 def conformal_interval(name, y_train, calibration, epochs):
-    """The recursive recipe's forecast (one seed) and its split-conformal
-    intervals: the recipe is refitted from each of the last ``calibration``
-    training steps, forecasts ``h`` steps, and its signed errors in the
-    series' own units give, per horizon, the empirical quantiles added to
-    the forecast. {coverage: (lower, upper)}."""
+    """Split-conformal intervals around the recursive recipe's forecast (one
+    seed), as ``{coverage: (lower, upper)}`` arrays of ``h`` steps: the recipe
+    is refitted from each of the last ``calibration`` training steps and
+    forecasts ``h`` steps; per horizon, the empirical quantiles of its signed
+    errors, in the series' own units, are added to the forecast."""
     _, _, h, log, lags, window, _ = SERIES[name]
 
     def recipe():
@@ -375,7 +375,7 @@ def evaluate_series(name, args):
             rows.setdefault(label, []).append((mase, rmse))
         if args.no_intervals:
             continue
-        _, _, h, _, lags, window, _ = SERIES[name]
+        *_, lags, window, _ = SERIES[name]
         calibration = min(args.calibration, cutoff - max(lags, default=0) - window - h)
         if calibration < h:  # too short (shampoo)
             continue
