@@ -323,8 +323,7 @@ def conformal_interval(name, y_train, calibration, epochs):
     _, _, h, log, lags, window, _ = SERIES[name]
 
     def recipe():
-        reduction = make_reduction(network(0, epochs), window_length=window)
-        return with_transforms(reduction, log, lags)
+        return with_transforms(seeds_average("recursive", window, 1, epochs), log, lags)
 
     fh = np.arange(1, h + 1)
     n_train = len(y_train)
@@ -375,8 +374,8 @@ def evaluate_series(name, args):
             rows.setdefault(label, []).append((mase, rmse))
         if args.no_intervals:
             continue
-        *_, lags, window, _ = SERIES[name]
-        calibration = min(args.calibration, cutoff - max(lags, default=0) - window - h)
+        # The first refit trains on cutoff - calibration steps.
+        calibration = min(args.calibration, cutoff - shortest_training(name) + 1)
         if calibration < h:  # too short (shampoo)
             continue
         with warnings.catch_warnings():
