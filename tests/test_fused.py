@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from sklrnn import LSTMRegressor, SequenceClassifier
+from sklrnn import _fused as fused_module
 from sklrnn._fused import fused_applies, run_fused
 from sklrnn._modules import RecurrentModule
 
@@ -48,6 +49,23 @@ def test_matches_torch_rnn(num_layers, input_size, bidirectional, dtype, state_o
     for want, have in zip(expected, got):
         assert have.shape == want.shape
         torch.testing.assert_close(have, want, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("steps_per_chunk", [1, 2, 4])
+@pytest.mark.parametrize("state_only", [False, True])
+def test_backward_in_chunks_of_steps(monkeypatch, steps_per_chunk, state_only):
+    """The backward pass walks the steps in chunks (the last one shorter when
+    the steps do not divide): every chunking gives torch's gradients."""
+    monkeypatch.setattr(fused_module, "CHUNK_SIZE", steps_per_chunk * 4 * 5)
+    torch.manual_seed(2)
+    rnn = nn.RNN(3, 5, 2, batch_first=True, bidirectional=True).double()
+    x = torch.randn(4, 9, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(4, 4, 5, dtype=torch.float64, requires_grad=True)
+    expected = _outputs_and_gradients(rnn, rnn, x, h0, state_only)
+    fused = lambda x, h: run_fused(rnn, x, h)  # noqa: E731
+    got = _outputs_and_gradients(fused, rnn, x, h0, state_only)
+    for want, have in zip(expected, got):
+        torch.testing.assert_close(have, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("input_size", [1, 2])

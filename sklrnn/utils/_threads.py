@@ -23,13 +23,21 @@ from skorch.callbacks import Callback
 
 #: Multiply-adds per time step from which a second thread shortens training
 #: on a quiet 2-core machine (measured with fits of LSTM(30-256), GRU(64),
-#: RNN(64-256) at batch sizes 32-128): torch's LSTM (oneDNN) and the
-#: convolution blocks gain from about a quarter of a million on, the GRU and
-#: the fused tanh RNN only from about two million (an RNN(64) at batch 100
-#: took 0.65 s an epoch on one thread, 0.77 s on two). Prediction, which has
-#: no backward pass, gains from a quarter of a million on with every cell
-#: (that RNN(64) predicted 1.4 times as fast on two threads).
-PARALLEL_WORK = {"lstm": 2**18, "conv": 2**18, "gru": 2**21, "rnn": 2**21}
+#: RNN(64-256) at batch sizes 32-128): torch's LSTM (oneDNN), the fused tanh
+#: RNN (`sklrnn._fused`, whose weight gradients are large products) and the
+#: convolution blocks gain from about a quarter of a million on (an RNN(64)
+#: at batch 64 trained 6 % faster on two threads, at batch 100 8 %); torch's
+#: GRU and its tanh RNN (ragged input, ``fused=False``) only from about two
+#: million. Prediction, which has no backward pass, gains from a quarter of a
+#: million on with every cell (that RNN(64) predicted 1.4 times as fast on
+#: two threads).
+PARALLEL_WORK = {
+    "lstm": 2**18,
+    "conv": 2**18,
+    "fused rnn": 2**18,
+    "gru": 2**21,
+    "rnn": 2**21,
+}
 PARALLEL_INFERENCE = 2**18
 
 
@@ -46,9 +54,19 @@ def step_size(module, batch_size, training=True):
     128.0
     >>> step_size(RecurrentModule(8, 1, cell="lstm", hidden_size=16), 32) < 1
     True
+
+    The fused tanh RNN pays from a smaller step than torch's own:
+
+    >>> rnn = dict(cell="rnn", hidden_size=64)
+    >>> step_size(RecurrentModule(1, 1, **rnn), 100) > 1
+    True
+    >>> step_size(RecurrentModule(1, 1, fused=False, **rnn), 100) < 1
+    True
     """
     rnn = module.rnn
     cell = {"LSTM": "lstm", "GRU": "gru"}.get(rnn.mode, "rnn")
+    if cell == "rnn" and module.fused:
+        cell = "fused rnn"
     threshold = PARALLEL_WORK[cell] if training else PARALLEL_INFERENCE
     size = batch_size * rnn.weight_hh_l0.numel() / threshold
     if module.frontend is not None:
