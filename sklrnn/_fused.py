@@ -38,8 +38,8 @@ CHUNK_SIZE = 2**18
 
 def fused_applies(rnn, x):
     """True when `run_fused` stands in for ``rnn(x)``: a tanh `nn.RNN` on a
-    CPU float tensor of equal-length sequences (ragged input keeps torch's
-    packed path, the GPU torch's cuDNN kernels)."""
+    CPU float tensor (the GPU keeps torch's cuDNN kernels; ragged batches
+    reach the layer direction by direction through `sklrnn._ragged`)."""
     return (
         type(rnn) is nn.RNN
         and rnn.nonlinearity == "tanh"

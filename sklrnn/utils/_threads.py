@@ -27,10 +27,10 @@ from skorch.callbacks import Callback
 #: RNN (`sklrnn._fused`, whose weight gradients are large products) and the
 #: convolution blocks gain from about a quarter of a million on (an RNN(64)
 #: at batch 64 trained 6 % faster on two threads, at batch 100 8 %); torch's
-#: GRU and its tanh RNN (ragged input, ``fused=False``) only from about two
-#: million. Prediction, which has no backward pass, gains from a quarter of a
-#: million on with every cell (that RNN(64) predicted 1.4 times as fast on
-#: two threads).
+#: GRU and its tanh RNN (``fused=False``) only from about two million.
+#: Prediction, which has no backward pass, gains from a quarter of a million
+#: on with every cell (that RNN(64) predicted 1.4 times as fast on two
+#: threads).
 PARALLEL_WORK = {
     "lstm": 2**18,
     "conv": 2**18,
