@@ -87,6 +87,8 @@ def test_applies_to_gru_and_tanh_rnn_with_little_padding():
     assert not dense_applies(nn.GRU(3, 5), x, full)  # time-major module
     # 40 padded steps for 14 real ones: more than MAX_PADDING times.
     assert not dense_applies(gru, x, torch.tensor([10, 2, 1, 1]))
+    with torch.no_grad():  # prediction: no backward pass to save
+        assert not dense_applies(gru, x, full)
 
 
 @pytest.mark.parametrize("cell", ["gru", "rnn"])
