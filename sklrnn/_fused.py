@@ -67,28 +67,45 @@ def run_fused(rnn, x, state=None):
     >>> torch.allclose(outputs, rnn(x)[0], atol=1e-6)
     True
     """
+    return run_layers(rnn, x, state, _tanh_direction, lambda steps: steps.flip(1))
+
+
+def _tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
+    outputs, last = _TanhLayer.apply(x.transpose(0, 1), w_ih, b_ih + b_hh, w_hh, h0)
+    return outputs.transpose(0, 1), last
+
+
+def run_layers(rnn, x, state, run_direction, reverse):
+    """Every layer and direction of the batch-first ``rnn`` over ``x``, one
+    direction at a time: ``run_direction(x, w_ih, w_hh, b_ih, b_hh, h0)``
+    returns a direction's outputs and final state, ``reverse`` reverses the
+    steps that the backward direction reads (and its outputs back).
+
+    Returns ``(outputs, h_n)`` as the module does; dropout between layers is
+    drawn from torch's generator in training.
+    """
     directions = 2 if rnn.bidirectional else 1
     if state is None:
         state = x.new_zeros(rnn.num_layers * directions, x.shape[0], rnn.hidden_size)
-    layer_input = x.transpose(0, 1)  # time-major from here on
-    finals = []
+    layer_input, finals = x, []
     for layer in range(rnn.num_layers):
         if layer and rnn.dropout and rnn.training:
             layer_input = F.dropout(layer_input, rnn.dropout, training=True)
         outputs = []
         for direction in range(directions):
             suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            out, last = _TanhLayer.apply(
-                layer_input.flip(0) if direction else layer_input,
-                getattr(rnn, "weight_ih" + suffix),
-                getattr(rnn, "bias_ih" + suffix) + getattr(rnn, "bias_hh" + suffix),
-                getattr(rnn, "weight_hh" + suffix),
-                state[layer * directions + direction],
+            weights = [
+                getattr(rnn, name + suffix)
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
+            sequence = reverse(layer_input) if direction else layer_input
+            out, last = run_direction(
+                sequence, *weights, state[layer * directions + direction]
             )
             finals.append(last)
-            outputs.append(out.flip(0) if direction else out)
+            outputs.append(reverse(out) if direction else out)
         layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]
-    return layer_input.transpose(0, 1), torch.stack(finals)
+    return layer_input, torch.stack(finals)
 
 
 class _TanhLayer(torch.autograd.Function):

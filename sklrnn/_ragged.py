@@ -21,9 +21,8 @@ digits through a 2-layer bidirectional GRU(32): 94 ms packed, 100 ms dense).
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from sklrnn._fused import _TanhLayer, fused_applies
+from sklrnn._fused import _tanh_direction, fused_applies, run_layers
 
 #: Padded steps (batch x longest) per real step beyond which packing is
 #: cheaper than reading the padding densely (the dense path is 1.5-2.4 times
@@ -67,49 +66,31 @@ def run_dense(rnn, x, lengths, state=None):
     >>> torch.allclose(dense_h_n, h_n, atol=1e-6)
     True
     """
-    directions = 2 if rnn.bidirectional else 1
     batch, n_steps = x.shape[:2]
-    if state is None:
-        state = x.new_zeros(rnn.num_layers * directions, batch, rnn.hidden_size)
     lengths = lengths.to(x.device)
     steps = torch.arange(n_steps, device=x.device)
     real = steps[None, :] < lengths[:, None]
-    # Reversing each sequence within its length (padding stays at the end);
-    # applying it twice gives the sequence back.
-    reverse = torch.where(real, lengths[:, None] - 1 - steps[None, :], steps[None, :])
+    # Each sequence reversed within its length, its padding left at the end;
+    # reordering twice gives the sequence back.
+    order = torch.where(real, lengths[:, None] - 1 - steps[None, :], steps[None, :])
     last = (lengths - 1).view(batch, 1, 1)
-    layer_input, finals = x, []
-    for layer in range(rnn.num_layers):
-        if layer and rnn.dropout and rnn.training:
-            layer_input = F.dropout(layer_input, rnn.dropout, training=True)
-        outputs = []
-        for direction in range(directions):
-            suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            sequence = _reorder(layer_input, reverse) if direction else layer_input
-            out = _one_direction(
-                rnn, suffix, sequence, state[layer * directions + direction]
+
+    def reverse(sequences):
+        return sequences.gather(1, order[..., None].expand(-1, -1, sequences.shape[2]))
+
+    def run_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
+        if rnn.mode == "RNN_TANH" and fused_applies(rnn, x):
+            outputs, _ = _tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0)
+        else:
+            kernel = torch.gru if rnn.mode == "GRU" else torch.rnn_tanh
+            # One layer, one direction: (input, hx, params, has_biases,
+            # num_layers, dropout, train, bidirectional, batch_first).
+            weights = [w_ih, w_hh, b_ih, b_hh]
+            outputs, _ = kernel(
+                x, h0[None], weights, True, 1, 0.0, rnn.training, False, True
             )
-            finals.append(out.gather(1, last.expand(-1, 1, out.shape[2])).squeeze(1))
-            outputs.append(_reorder(out, reverse) if direction else out)
-        layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]
-    return layer_input * real.unsqueeze(-1), torch.stack(finals)
+        final = outputs.gather(1, last.expand(-1, 1, outputs.shape[2])).squeeze(1)
+        return outputs, final
 
-
-def _reorder(sequences, order):
-    return sequences.gather(1, order.unsqueeze(-1).expand(-1, -1, sequences.shape[2]))
-
-
-def _one_direction(rnn, suffix, x, h0):
-    """Outputs of one layer and direction of ``rnn`` over batch-first ``x``."""
-    w_ih, w_hh, b_ih, b_hh = (
-        getattr(rnn, name + suffix)
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    )
-    if rnn.mode == "RNN_TANH" and fused_applies(rnn, x):
-        outputs, _ = _TanhLayer.apply(x.transpose(0, 1), w_ih, b_ih + b_hh, w_hh, h0)
-        return outputs.transpose(0, 1)
-    kernel = torch.gru if rnn.mode == "GRU" else torch.rnn_tanh
-    outputs, _ = kernel(
-        x, h0[None], [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, rnn.training, False, True
-    )
-    return outputs
+    outputs, h_n = run_layers(rnn, x, state, run_direction, reverse)
+    return outputs * real.unsqueeze(-1), h_n
