@@ -381,8 +381,8 @@ def evaluate_series(name, args):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             intervals = conformal_interval(name, y_train, calibration, args.epochs)
+        y_true = y_test.to_numpy()
         for coverage, (lower, upper) in intervals.items():
-            y_true = y_test.to_numpy()
             inside[coverage].extend((lower <= y_true) & (y_true <= upper))
     return rows, fit_seconds, inside, len(cutoffs), choices
 

@@ -67,10 +67,13 @@ def run_fused(rnn, x, state=None):
     >>> torch.allclose(outputs, rnn(x)[0], atol=1e-6)
     True
     """
-    return run_layers(rnn, x, state, _tanh_direction, lambda steps: steps.flip(1))
+    return run_layers(rnn, x, state, tanh_direction, lambda steps: steps.flip(1))
 
 
-def _tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
+def tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
+    """One layer and direction of the tanh RNN over batch-first ``x`` by the
+    fused layer: its outputs and final state (a ``run_direction`` of
+    `run_layers`)."""
     outputs, last = _TanhLayer.apply(x.transpose(0, 1), w_ih, b_ih + b_hh, w_hh, h0)
     return outputs.transpose(0, 1), last
 

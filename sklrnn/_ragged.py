@@ -22,7 +22,7 @@ digits through a 2-layer bidirectional GRU(32): 94 ms packed, 100 ms dense).
 import torch
 from torch import nn
 
-from sklrnn._fused import _tanh_direction, fused_applies, run_layers
+from sklrnn._fused import fused_applies, run_layers, tanh_direction
 
 #: Padded steps (batch x longest) per real step beyond which packing is
 #: cheaper than reading the padding densely (the dense path is 1.5-2.4 times
@@ -79,8 +79,8 @@ def run_dense(rnn, x, lengths, state=None):
         return sequences.gather(1, order[..., None].expand(-1, -1, sequences.shape[2]))
 
     def run_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
-        if rnn.mode == "RNN_TANH" and fused_applies(rnn, x):
-            outputs, _ = _tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0)
+        if fused_applies(rnn, x):
+            outputs, _ = tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0)
         else:
             kernel = torch.gru if rnn.mode == "GRU" else torch.rnn_tanh
             # One layer, one direction: (input, hx, params, has_biases,
