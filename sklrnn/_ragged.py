@@ -11,8 +11,9 @@ direction reads each sequence reversed within its own length, and the final
 state of a sequence is its output at its last real step.
 
 That holds for the cells whose state is their output, the GRU and the tanh
-RNN (through `sklrnn._fused` where it applies); the LSTM's cell state at a
-sequence's last step is not an output, so the LSTM keeps the packed path.
+RNN (through the fused layers of `sklrnn._fused` where they apply); the
+LSTM's cell state at a sequence's last step is not an output, so the LSTM
+keeps the packed path.
 Padding costs compute, so a batch whose padded steps exceed `MAX_PADDING`
 times its real steps is packed too, and so is every batch read without
 gradients: without a backward pass the packed layer is as fast (1,000 ragged
@@ -22,7 +23,7 @@ digits through a 2-layer bidirectional GRU(32): 94 ms packed, 100 ms dense).
 import torch
 from torch import nn
 
-from sklrnn._fused import fused_applies, run_layers, tanh_direction
+from sklrnn._fused import fused_applies, fused_direction, run_layers
 
 #: Padded steps (batch x longest) per real step beyond which packing is
 #: cheaper than reading the padding densely (the dense path is 1.5-2.4 times
@@ -80,7 +81,7 @@ def run_dense(rnn, x, lengths, state=None):
 
     def run_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
         if fused_applies(rnn, x):
-            outputs, _ = tanh_direction(x, w_ih, w_hh, b_ih, b_hh, h0)
+            outputs, _ = fused_direction(rnn)(x, w_ih, w_hh, b_ih, b_hh, h0)
         else:
             kernel = torch.gru if rnn.mode == "GRU" else torch.rnn_tanh
             # One layer, one direction: (input, hx, params, has_biases,

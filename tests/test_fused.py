@@ -1,4 +1,5 @@
-"""The fused tanh recurrence computes what torch.nn.RNN computes."""
+"""The fused tanh and GRU recurrences compute what torch.nn.RNN and
+torch.nn.GRU compute."""
 
 import numpy as np
 import pytest
@@ -31,11 +32,12 @@ def _outputs_and_gradients(forward, rnn, x, h0, state_only=False):
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("state_only", [False, True])
-def test_matches_torch_rnn(num_layers, input_size, bidirectional, dtype, state_only):
+@pytest.mark.parametrize("cell", [nn.RNN, nn.GRU])
+def test_matches_torch_rnn(
+    num_layers, input_size, bidirectional, dtype, state_only, cell
+):
     torch.manual_seed(0)
-    rnn = nn.RNN(
-        input_size, 5, num_layers, batch_first=True, bidirectional=bidirectional
-    )
+    rnn = cell(input_size, 5, num_layers, batch_first=True, bidirectional=bidirectional)
     rnn = rnn.to(dtype)
     directions = 2 if bidirectional else 1
     x = torch.randn(4, 9, input_size, dtype=dtype, requires_grad=True)
@@ -53,12 +55,16 @@ def test_matches_torch_rnn(num_layers, input_size, bidirectional, dtype, state_o
 
 @pytest.mark.parametrize("steps_per_chunk", [1, 2, 4])
 @pytest.mark.parametrize("state_only", [False, True])
-def test_backward_in_chunks_of_steps(monkeypatch, steps_per_chunk, state_only):
+@pytest.mark.parametrize("cell, gates", [(nn.RNN, 1), (nn.GRU, 3)])
+def test_backward_in_chunks_of_steps(
+    monkeypatch, steps_per_chunk, state_only, cell, gates
+):
     """The backward pass walks the steps in chunks (the last one shorter when
     the steps do not divide): every chunking gives torch's gradients."""
-    monkeypatch.setattr(fused_module, "CHUNK_SIZE", steps_per_chunk * 4 * 5)
+    # A chunk holds CHUNK_SIZE floats of batch 4 x gates x hidden 5 per step.
+    monkeypatch.setattr(fused_module, "CHUNK_SIZE", steps_per_chunk * 4 * gates * 5)
     torch.manual_seed(2)
-    rnn = nn.RNN(3, 5, 2, batch_first=True, bidirectional=True).double()
+    rnn = cell(3, 5, 2, batch_first=True, bidirectional=True).double()
     x = torch.randn(4, 9, 3, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(4, 4, 5, dtype=torch.float64, requires_grad=True)
     expected = _outputs_and_gradients(rnn, rnn, x, h0, state_only)
@@ -69,9 +75,10 @@ def test_backward_in_chunks_of_steps(monkeypatch, steps_per_chunk, state_only):
 
 
 @pytest.mark.parametrize("input_size", [1, 2])
-def test_zero_state_by_default_and_long_sequences(input_size):
+@pytest.mark.parametrize("cell", [nn.RNN, nn.GRU])
+def test_zero_state_by_default_and_long_sequences(input_size, cell):
     torch.manual_seed(1)
-    rnn = nn.RNN(input_size, 8, batch_first=True)
+    rnn = cell(input_size, 8, batch_first=True)
     x = torch.randn(3, 400, input_size)
     outputs, h_n = run_fused(rnn, x)
     want_outputs, want_h_n = rnn(x)
@@ -79,8 +86,9 @@ def test_zero_state_by_default_and_long_sequences(input_size):
     torch.testing.assert_close(h_n, want_h_n, rtol=1e-5, atol=1e-5)
 
 
-def test_dropout_between_layers_is_reproducible():
-    rnn = nn.RNN(3, 5, 2, batch_first=True, dropout=0.5).train()
+@pytest.mark.parametrize("cell", [nn.RNN, nn.GRU])
+def test_dropout_between_layers_is_reproducible(cell):
+    rnn = cell(3, 5, 2, batch_first=True, dropout=0.5).train()
     x = torch.randn(4, 6, 3)
     torch.manual_seed(3)
     first, _ = run_fused(rnn, x)
@@ -91,26 +99,30 @@ def test_dropout_between_layers_is_reproducible():
     assert not torch.allclose(first, without)
 
 
-def test_applies_to_tanh_rnn_on_cpu_only():
+def test_applies_to_tanh_rnn_and_gru_in_training_on_cpu_only():
     x = torch.randn(2, 3, 4)
     assert fused_applies(nn.RNN(4, 5, batch_first=True), x)
     assert not fused_applies(nn.RNN(4, 5, batch_first=True, nonlinearity="relu"), x)
     assert not fused_applies(nn.RNN(4, 5), x)  # time-major module
-    assert not fused_applies(nn.GRU(4, 5, batch_first=True), x)
+    assert fused_applies(nn.GRU(4, 5, batch_first=True), x)
+    with torch.no_grad():  # prediction: torch's GRU is faster there
+        assert not fused_applies(nn.GRU(4, 5, batch_first=True), x)
+        assert fused_applies(nn.RNN(4, 5, batch_first=True), x)
     assert not fused_applies(nn.LSTM(4, 5, batch_first=True), x)
     assert not fused_applies(nn.RNN(4, 5, batch_first=True), x.double().half())
 
 
 @pytest.mark.parametrize("pooling", ["last", "mean", "max", None])
-def test_module_gives_the_same_with_and_without_fusion(pooling):
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_module_gives_the_same_with_and_without_fusion(pooling, cell):
     torch.manual_seed(0)
     fused = RecurrentModule(
-        3, 2, cell="rnn", hidden_size=6, bidirectional=True, pooling=pooling
+        3, 2, cell=cell, hidden_size=6, bidirectional=True, pooling=pooling
     )
     plain = RecurrentModule(
         3,
         2,
-        cell="rnn",
+        cell=cell,
         hidden_size=6,
         bidirectional=True,
         pooling=pooling,
@@ -119,18 +131,20 @@ def test_module_gives_the_same_with_and_without_fusion(pooling):
     plain.load_state_dict(fused.state_dict())
     x = torch.randn(5, 7, 3)
     torch.testing.assert_close(fused(x), plain(x), rtol=1e-5, atol=1e-6)
-    # Ragged input keeps torch's packed path: both modules run it.
+    # Ragged input: the fused module reads it densely in training, the other
+    # packs it.
     lengths = torch.tensor([7, 3, 5, 1, 6])
     torch.testing.assert_close(fused(x, lengths), plain(x, lengths))
 
 
-def test_fitted_rnn_estimator_matches_torch_path():
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_fitted_estimator_matches_torch_path(cell):
     """Training through the fused layer ends where torch's layer ends, up to
     float rounding, and is reproducible under random_state."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 12, 2)).astype(np.float32)
     y = X[:, -3:, 0].sum(axis=1)
-    params = dict(cell="rnn", hidden_size=8, max_epochs=3, random_state=0)
+    params = dict(cell=cell, hidden_size=8, max_epochs=3, random_state=0)
     fused = LSTMRegressor(**params).fit(X, y)
     again = LSTMRegressor(**params).fit(X, y)
     plain = LSTMRegressor(**params, net_kwargs={"module__fused": False}).fit(X, y)
