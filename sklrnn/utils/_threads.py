@@ -26,8 +26,11 @@ from skorch.callbacks import Callback
 #: RNN(64-256) at batch sizes 32-128): torch's LSTM (oneDNN), the fused tanh
 #: RNN (`sklrnn._fused`, whose weight gradients are large products) and the
 #: convolution blocks gain from about a quarter of a million on (an RNN(64)
-#: at batch 64 trained 6 % faster on two threads, at batch 100 8 %); torch's
-#: GRU and its tanh RNN (``fused=False``) only from about two million.
+#: at batch 64 trained 6 % faster on two threads, at batch 100 8 %); the
+#: fused GRU from about a million (GRU(128) at batch 32: 1.37 times as fast
+#: on two threads; at 0.8-0.9 million it gained or lost 10-20 %, below it
+#: lost); torch's GRU and tanh RNN (``fused=False``) only from about two
+#: million.
 #: Prediction, which has no backward pass, gains from a quarter of a million
 #: on with every cell (that RNN(64) predicted 1.4 times as fast on two
 #: threads).
@@ -35,6 +38,7 @@ PARALLEL_WORK = {
     "lstm": 2**18,
     "conv": 2**18,
     "fused rnn": 2**18,
+    "fused gru": 2**20,
     "gru": 2**21,
     "rnn": 2**21,
 }
@@ -65,8 +69,8 @@ def step_size(module, batch_size, training=True):
     """
     rnn = module.rnn
     cell = {"LSTM": "lstm", "GRU": "gru"}.get(rnn.mode, "rnn")
-    if cell == "rnn" and module.fused:
-        cell = "fused rnn"
+    if cell != "lstm" and module.fused:
+        cell = f"fused {cell}"
     threshold = PARALLEL_WORK[cell] if training else PARALLEL_INFERENCE
     size = batch_size * rnn.weight_hh_l0.numel() / threshold
     if module.frontend is not None:
