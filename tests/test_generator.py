@@ -134,9 +134,6 @@ def test_stepper_samples_from_the_softmax():
     module = RecurrentModule(
         None, 4, hidden_size=8, num_embeddings=5, embedding_dim=3, pooling=None
     ).eval()
-    # The first step's logits are the head's bias (the state starts at zero),
-    # which starts at zero: a drawn one makes the distribution uneven.
-    torch.nn.init.normal_(module.head.bias)
     stepper = RecurrentStepper(module, temperature=1.5)
     expected = torch.softmax(torch.as_tensor(stepper.logits()), 0).numpy()
     counts = np.zeros(4)
