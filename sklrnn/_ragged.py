@@ -11,9 +11,9 @@ direction reads each sequence reversed within its own length, and the final
 state of a sequence is its output at its last real step.
 
 That holds for the cells whose state is their output, the GRU and the tanh
-RNN (through the fused layers of `sklrnn._fused` where they apply); the
-LSTM's cell state at a sequence's last step is not an output, so the LSTM
-keeps the packed path.
+RNN, read here by the fused layers of `sklrnn._fused` (where those do not
+apply, the batch is packed); the LSTM's cell state at a sequence's last step
+is not an output, so the LSTM keeps the packed path.
 Padding costs compute, so a batch whose padded steps exceed `MAX_PADDING`
 times its real steps is packed too, and so is every batch read without
 gradients: without a backward pass the packed layer is as fast (1,000 ragged
@@ -21,7 +21,6 @@ digits through a 2-layer bidirectional GRU(32): 94 ms packed, 100 ms dense).
 """
 
 import torch
-from torch import nn
 
 from sklrnn._fused import fused_applies, fused_direction, run_layers
 
@@ -33,16 +32,12 @@ MAX_PADDING = 2.0
 
 def dense_applies(rnn, x, lengths):
     """True when `run_dense` stands in for the packed ``rnn`` over padded
-    ``x`` of true ``lengths``: a batch-first GRU or tanh RNN on the CPU,
-    recording gradients, whose padding is at most `MAX_PADDING` times the
-    real steps."""
+    ``x`` of true ``lengths``: where the fused layer applies to a GRU or a
+    tanh RNN (`sklrnn._fused.fused_applies`), recording gradients, with
+    padding at most `MAX_PADDING` times the real steps."""
     return (
         torch.is_grad_enabled()
-        and type(rnn) in (nn.GRU, nn.RNN)
-        and rnn.mode in ("GRU", "RNN_TANH")
-        and rnn.batch_first
-        and rnn.bias
-        and x.device.type == "cpu"
+        and fused_applies(rnn, x)
         and x.shape[0] * x.shape[1] <= MAX_PADDING * int(lengths.sum())
     )
 
@@ -79,17 +74,10 @@ def run_dense(rnn, x, lengths, state=None):
     def reverse(sequences):
         return sequences.gather(1, order[..., None].expand(-1, -1, sequences.shape[2]))
 
+    fused = fused_direction(rnn)
+
     def run_direction(x, w_ih, w_hh, b_ih, b_hh, h0):
-        if fused_applies(rnn, x):
-            outputs, _ = fused_direction(rnn)(x, w_ih, w_hh, b_ih, b_hh, h0)
-        else:
-            kernel = torch.gru if rnn.mode == "GRU" else torch.rnn_tanh
-            # One layer, one direction: (input, hx, params, has_biases,
-            # num_layers, dropout, train, bidirectional, batch_first).
-            weights = [w_ih, w_hh, b_ih, b_hh]
-            outputs, _ = kernel(
-                x, h0[None], weights, True, 1, 0.0, rnn.training, False, True
-            )
+        outputs, _ = fused(x, w_ih, w_hh, b_ih, b_hh, h0)
         final = outputs.gather(1, last.expand(-1, 1, outputs.shape[2])).squeeze(1)
         return outputs, final
 
