@@ -108,6 +108,9 @@ class _RNNEngine(BaseEstimator, ABC):
     `store_init_params` assigns them.
     """
 
+    #: One target per step (cut with the steps of a ragged batch).
+    _step_targets = False
+
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
@@ -285,6 +288,7 @@ class _RNNEngine(BaseEstimator, ABC):
             max_epochs=epochs,
             batch_size=int(self.batch_size),
             dataset=BatchDataset,
+            dataset__step_targets=self._step_targets,
             iterator_train=BatchLoader,
             iterator_train__shuffle=True,
             iterator_valid=BatchLoader,

@@ -92,6 +92,8 @@ class SequenceTagger(_BaseRNN):
     True
     """
 
+    _step_targets = True
+
     def _encode_target(self, y, inputs):
         labels = _checked_labels(y, _step_counts(inputs))
         learn_classes(self, np.concatenate(labels), unit="steps")

@@ -3,9 +3,14 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import BatchSampler, RandomSampler
+from torch.utils.data import BatchSampler, RandomSampler, Subset
 
-from sklrnn.utils._dataset import BatchDataset, BatchLoader, PermutationBatches
+from sklrnn.utils._dataset import (
+    BatchDataset,
+    BatchLoader,
+    PermutationBatches,
+    sequence_lengths,
+)
 
 
 def test_permutation_batches_match_torchs_random_sampler():
@@ -52,3 +57,63 @@ def test_read_only_input_predicts_without_torchs_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         reg.fit(X, y).predict(X)
+
+
+def _ragged(lengths):
+    lengths = np.asarray(lengths)
+    x = np.zeros((len(lengths), lengths.max(), 1), dtype=np.float32)
+    for row, n in zip(x, lengths):
+        row[:n] = 1.0
+    return {"x": x, "lengths": lengths}
+
+
+@pytest.mark.parametrize("step_targets", [False, True])
+def test_ragged_batch_is_cut_to_its_longest_sequence(step_targets):
+    X = _ragged([3, 9, 2, 5])
+    y = np.arange(4 * 9).reshape(4, 9) if step_targets else np.arange(4)
+    dataset = BatchDataset(X, y, step_targets=step_targets)
+    Xb, yb = dataset.__getitems__([0, 2, 3])
+    assert Xb["x"].shape == (3, 5, 1)
+    assert Xb["lengths"].tolist() == [3, 2, 5]
+    assert yb.shape == ((3, 5) if step_targets else (3,))
+
+
+def test_bucketed_batches_hold_sequences_of_similar_length():
+    lengths = np.random.RandomState(0).randint(1, 1000, size=400)
+
+    def padded_steps(sampler):
+        return sum(lengths[batch].max() * len(batch) for batch in sampler)
+
+    torch.manual_seed(0)
+    plain = padded_steps(PermutationBatches(400, 16, shuffle=True))
+    bucketed = PermutationBatches(400, 16, shuffle=True, lengths=lengths)
+    batches = list(bucketed)
+    assert len(batches) == len(bucketed) == 25
+    assert sorted(np.concatenate(batches).tolist()) == list(range(400))
+    assert padded_steps(batches) < 0.6 * plain
+    # Batches still meet different sequences from epoch to epoch.
+    assert {tuple(b) for b in batches} != {tuple(b) for b in bucketed}
+
+
+def test_bucketed_batches_follow_torchs_seed():
+    lengths = np.random.RandomState(0).randint(1, 50, size=100)
+    epochs = []
+    for _ in range(2):
+        torch.manual_seed(5)
+        sampler = PermutationBatches(100, 8, shuffle=True, lengths=lengths)
+        epochs.append([batch.tolist() for batch in sampler])
+    assert epochs[0] == epochs[1]
+
+
+def test_loader_buckets_shuffled_ragged_data_through_a_subset():
+    # skorch's validation split hands the loader a torch Subset.
+    X = _ragged(np.arange(1, 41))
+    dataset = Subset(BatchDataset(X, np.arange(40)), np.arange(0, 40, 2))
+    assert sequence_lengths(dataset).tolist() == list(range(1, 41, 2))
+    loader = BatchLoader(dataset, batch_size=5, shuffle=True)
+    widths = [(Xb["x"].shape[1], Xb["lengths"].max().item()) for Xb, _ in loader]
+    assert all(width == longest for width, longest in widths)
+    # 20 sequences sorted into 4 batches: each batch spans 5 neighbours.
+    for Xb, _ in loader:
+        assert np.ptp(Xb["lengths"].numpy()) == 8
+    assert sequence_lengths(BatchDataset(X["x"], np.arange(40))) is None
