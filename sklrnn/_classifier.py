@@ -18,7 +18,7 @@ from sklrnn._base import _BaseRNN
 from sklrnn._engine import store_init_params
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._labels import encode_labels, learn_classes
-from sklrnn.utils._text import OOV_ID
+from sklrnn.utils._text import OOV_ID, rare_token_ids
 from sklrnn.utils._validation import validate_tokens
 
 AUTO_CONV_CHANNELS = (64, 64, 64)
@@ -103,6 +103,15 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         it from the data in ``fit``. Ids at or above it in ``predict`` are
         read as the out-of-vocabulary id 1, as `TextTokenizer` writes them.
 
+    min_token_sequences : int, default=2
+        With ``embedding_dim`` set, token ids found in fewer training
+        sequences than this are read as the out-of-vocabulary id 1 in
+        ``fit``, and their embeddings are set to its embedding after it.
+        An id seen in one text only learns that text's label; read as out of
+        vocabulary it teaches the network what to make of the words
+        ``predict`` has never seen (which `TextTokenizer` writes as id 1).
+        1 keeps every id.
+
     {common_parameters}
 
     Attributes
@@ -159,6 +168,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "vocabulary_size": [Interval(Integral, 2, None, closed="left"), None],
+        "min_token_sequences": [_POSITIVE_INT],
         "conv_channels": [tuple, list, StrOptions({"auto"}), None],
         "conv_kernel_size": [Interval(Integral, 1, None, closed="left")],
         "pool_size": [_POSITIVE_INT, StrOptions({"auto"})],
@@ -173,6 +183,7 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         class_weight=None,
         embedding_dim=None,
         vocabulary_size=None,
+        min_token_sequences=2,
         conv_channels="auto",
         conv_kernel_size=7,
         pool_size="auto",
@@ -241,6 +252,12 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
                     "vocabulary_size or leave it None to take it from the data."
                 )
             self.vocabulary_size_ = self.vocabulary_size or max(largest + 1, 2)
+            self._rare_token_ids = rare_token_ids(
+                padded, self.vocabulary_size_, int(self.min_token_sequences)
+            )
+            is_rare = np.zeros(self.vocabulary_size_, dtype=bool)
+            is_rare[self._rare_token_ids] = True
+            padded = np.where(is_rare[padded], OOV_ID, padded)
         elif largest >= self.vocabulary_size_:
             padded = np.where(padded >= self.vocabulary_size_, OOV_ID, padded)
         return {"x": padded, "lengths": lengths}
@@ -260,6 +277,15 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         y = column_or_1d(y, warn=True)
         learn_classes(self, y)
         return encode_labels(self.classes_, y), len(self.classes_)
+
+    def _train(self, inputs, y_encoded, reuse):
+        fitted = super()._train(inputs, y_encoded, reuse)
+        if self.embedding_dim is not None:
+            # Rare ids were read as out of vocabulary: give them its embedding.
+            weight = self.net_.module_.embedding.weight
+            with torch.no_grad():
+                weight[torch.as_tensor(self._rare_token_ids)] = weight[OOV_ID].clone()
+        return fitted
 
     def _criterion(self, y_encoded):
         if self.class_weight is None or y_encoded is None:

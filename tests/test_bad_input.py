@@ -1042,6 +1042,7 @@ BAD_VALUES = {
     "class_weight": "auto",
     "embedding_dim": 0,
     "vocabulary_size": 1,
+    "min_token_sequences": 0,
     "window": 0,
     "fill_value": "zero",
     "add_indicator": "yes",

@@ -130,6 +130,51 @@ def test_token_input_with_embedding():
     np.testing.assert_allclose(unseen, oov)
 
 
+def _with_rare_tokens(n=200, seed=0):
+    """Ids 2..9 labelled by whether 7 occurs; each sequence also ends with an
+    id of its own (10, 11, ...), found in no other sequence."""
+    rng = np.random.RandomState(seed)
+    X = [rng.randint(2, 10, size=rng.randint(2, 12)) for _ in range(n)]
+    y = np.array([int(7 in seq) for seq in X])
+    X = [np.append(seq, 10 + i) for i, seq in enumerate(X)]
+    return X, y
+
+
+def test_ids_in_one_training_sequence_are_read_as_out_of_vocabulary():
+    X, y = _with_rare_tokens()
+    before = [seq.copy() for seq in X]
+    params = dict(embedding_dim=8, **{**FAST, "max_epochs": 5})
+    clf = SequenceClassifier(**params).fit(X, y)
+    for seq, original in zip(X, before):
+        np.testing.assert_array_equal(seq, original)
+    assert clf.vocabulary_size_ == 10 + len(X)
+    embedding = clf.net_.module_.embedding.weight.detach().numpy()
+    # The rare ids share the out-of-vocabulary id's embedding, which trained.
+    np.testing.assert_array_equal(embedding[10:], np.tile(embedding[1], (len(X), 1)))
+    untrained = clone(clf).set_params(max_epochs=1, lr=1e-12).fit(X, y)
+    initial = untrained.net_.module_.embedding.weight.detach().numpy()
+    assert np.abs(embedding[1] - initial[1]).max() > 0.01
+    first = clf.predict_proba([np.array([7, 3, 10])])
+    np.testing.assert_allclose(first, clf.predict_proba([np.array([7, 3, 1])]))
+    # An id seen in two sequences keeps an embedding of its own.
+    X[1][-1] = 10
+    twice = SequenceClassifier(**params).fit(X, y).net_.module_.embedding.weight
+    assert not np.allclose(twice[10].detach().numpy(), twice[1].detach().numpy())
+
+
+def test_min_token_sequences_1_keeps_every_id():
+    X, y = _with_rare_tokens()
+    params = dict(embedding_dim=8, **{**FAST, "max_epochs": 5})
+    kept = SequenceClassifier(min_token_sequences=1, **params).fit(X, y)
+    embedding = kept.net_.module_.embedding.weight.detach().numpy()
+    assert len(np.unique(embedding[10:].round(6), axis=0)) == len(X)
+    # The out-of-vocabulary id never occurred, so its embedding never trained.
+    untrained = SequenceClassifier(min_token_sequences=1, **params)
+    untrained.set_params(max_epochs=1, lr=1e-12).fit(X, y)
+    initial = untrained.net_.module_.embedding.weight.detach().numpy()
+    np.testing.assert_allclose(embedding[1], initial[1], atol=1e-6)
+
+
 def test_token_input_without_len_like_numeric_input():
     # An array-like with only __array__ (no len()) is read through np.asarray,
     # as numeric input is.

@@ -64,3 +64,21 @@ def check_documents(X):
                 "values included) before tokenizing."
             )
     return documents
+
+
+def rare_token_ids(padded, vocabulary_size, min_sequences):
+    """Token ids (from 2, below ``vocabulary_size``) found in fewer than
+    ``min_sequences`` rows of the padded id array ``padded``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> padded = np.array([[2, 3, 3, 0], [2, 4, 0, 0]])
+    >>> rare_token_ids(padded, vocabulary_size=6, min_sequences=2).tolist()
+    [3, 4, 5]
+    """
+    rows = np.broadcast_to(np.arange(len(padded))[:, None], padded.shape)
+    pairs = np.unique(rows.ravel() * vocabulary_size + padded.ravel())
+    counts = np.bincount(pairs % vocabulary_size, minlength=vocabulary_size)
+    ids = np.arange(OOV_ID + 1, vocabulary_size)
+    return ids[counts[ids] < min_sequences]
