@@ -95,6 +95,21 @@ def test_bucketed_batches_hold_sequences_of_similar_length():
     assert {tuple(b) for b in batches} != {tuple(b) for b in bucketed}
 
 
+def test_bucketed_batches_drop_a_random_remainder():
+    # drop_last leaves out rows drawn at random, not the longest ones.
+    lengths = np.arange(100)
+    dropped = set(range(100))
+    for seed in range(5):
+        torch.manual_seed(seed)
+        sampler = PermutationBatches(
+            100, 8, shuffle=True, drop_last=True, lengths=lengths
+        )
+        batches = list(sampler)
+        assert len(batches) == 12 and all(len(batch) == 8 for batch in batches)
+        dropped &= set(range(100)) - set(np.concatenate(batches).tolist())
+    assert not dropped
+
+
 def test_bucketed_batches_follow_torchs_seed():
     lengths = np.random.RandomState(0).randint(1, 50, size=100)
     epochs = []

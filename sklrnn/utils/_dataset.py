@@ -140,13 +140,15 @@ class PermutationBatches:
             yield order[batch * self.batch_size : (batch + 1) * self.batch_size]
 
     def _bucketed(self, order):
-        """``order`` sorted by length within each group of batches."""
+        """``order`` sorted by length within each group of batches; rows that
+        ``drop_last`` leaves out stay at the end, drawn at random."""
         group_size = BUCKET_BATCHES * self.batch_size
+        kept = min(len(order), len(self) * self.batch_size)
         groups = []
-        for start in range(0, len(order), group_size):
-            group = order[start : start + group_size]
+        for start in range(0, kept, group_size):
+            group = order[start : min(start + group_size, kept)]
             groups.append(group[np.argsort(self.lengths[group], kind="stable")])
-        return np.concatenate(groups)
+        return np.concatenate([*groups, order[kept:]])
 
 
 class BatchLoader(DataLoader):
