@@ -18,7 +18,7 @@ from sklrnn._base import _BaseRNN
 from sklrnn._engine import store_init_params
 from sklrnn.utils._docstring import fill_doc
 from sklrnn.utils._labels import encode_labels, learn_classes
-from sklrnn.utils._text import OOV_ID, rare_token_ids
+from sklrnn.utils._text import OOV_ID, rare_token_mask
 from sklrnn.utils._validation import validate_tokens
 
 AUTO_CONV_CHANNELS = (64, 64, 64)
@@ -252,11 +252,9 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
                     "vocabulary_size or leave it None to take it from the data."
                 )
             self.vocabulary_size_ = self.vocabulary_size or max(largest + 1, 2)
-            self._rare_token_ids = rare_token_ids(
+            is_rare = rare_token_mask(
                 padded, self.vocabulary_size_, int(self.min_token_sequences)
             )
-            is_rare = np.zeros(self.vocabulary_size_, dtype=bool)
-            is_rare[self._rare_token_ids] = True
             padded = np.where(is_rare[padded], OOV_ID, padded)
         elif largest >= self.vocabulary_size_:
             padded = np.where(padded >= self.vocabulary_size_, OOV_ID, padded)
@@ -281,10 +279,13 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
     def _train(self, inputs, y_encoded, reuse):
         fitted = super()._train(inputs, y_encoded, reuse)
         if self.embedding_dim is not None:
-            # Rare ids were read as out of vocabulary: give them its embedding.
+            # Ids absent from the training input (the rare ones were read as
+            # out of vocabulary) never trained: give them its embedding.
+            counts = np.bincount(inputs["x"].ravel(), minlength=self.vocabulary_size_)
+            absent = np.flatnonzero(counts[OOV_ID + 1 :] == 0) + OOV_ID + 1
             weight = self.net_.module_.embedding.weight
             with torch.no_grad():
-                weight[torch.as_tensor(self._rare_token_ids)] = weight[OOV_ID].clone()
+                weight[torch.as_tensor(absent)] = weight[OOV_ID].clone()
         return fitted
 
     def _criterion(self, y_encoded):

@@ -66,19 +66,21 @@ def check_documents(X):
     return documents
 
 
-def rare_token_ids(padded, vocabulary_size, min_sequences):
-    """Token ids (from 2, below ``vocabulary_size``) found in fewer than
-    ``min_sequences`` rows of the padded id array ``padded``.
+def rare_token_mask(padded, vocabulary_size, min_sequences):
+    """Boolean mask over the ids below ``vocabulary_size``: True for the
+    token ids (from 2) found in fewer than ``min_sequences`` rows of the
+    padded id array ``padded``.
 
     Examples
     --------
     >>> import numpy as np
     >>> padded = np.array([[2, 3, 3, 0], [2, 4, 0, 0]])
-    >>> rare_token_ids(padded, vocabulary_size=6, min_sequences=2).tolist()
+    >>> np.flatnonzero(rare_token_mask(padded, 6, min_sequences=2)).tolist()
     [3, 4, 5]
     """
     rows = np.broadcast_to(np.arange(len(padded))[:, None], padded.shape)
     pairs = np.unique(rows.ravel() * vocabulary_size + padded.ravel())
     counts = np.bincount(pairs % vocabulary_size, minlength=vocabulary_size)
-    ids = np.arange(OOV_ID + 1, vocabulary_size)
-    return ids[counts[ids] < min_sequences]
+    is_rare = counts < min_sequences
+    is_rare[: OOV_ID + 1] = False
+    return is_rare
