@@ -32,6 +32,14 @@ thread count from the harness (no ``OMP_NUM_THREADS``, no pinning), so they
 measure sklrnn's own default (``n_threads=None``); W5 skips its predict
 timings there.
 
+With W3 or W5 selected, every round also runs ``w6_floor.py`` (this
+machine's float32 GEMM rates and the workloads' FLOPs) and times torch's
+``nn.LSTM`` alone at the W3 and W5 shapes (``workloads.py lstm_layer``); a
+second table gives W3's time per sequence and W5's epoch over the compute
+floor (the FLOPs over the best GEMM rate measured, target <= 1.5), for the
+plain loop, sklrnn and that LSTM layer alone: the layer's own row is the
+least any model built on it can take.
+
 ``--w1-seeds N`` adds W1's test RMSE over seeds 0 to N-1 at full length
 (100 epochs) for the plain loop, sklrnn and, with ``--keras-python``, Keras:
 median and range against the tutorial's published 47.5, since one seed of
@@ -61,6 +69,7 @@ KERAS_SCRIPTS = {
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 LOAD_TARGET = 1.5
 W1_TUTORIAL_RMSE = 47.5  # the Keras tutorial's published test RMSE
+FLOOR_TARGET = 1.5  # W3 and W5 within this many times the compute floor
 
 
 def run(command, cwd, python=sys.executable, env=None):
@@ -191,6 +200,11 @@ def median_of(records, key):
     return statistics.median(record[key] for record in records)
 
 
+def w3_plain_s_per_sequence(results):
+    """The plain many-to-many loop's median seconds per W3 sequence."""
+    return statistics.median(r["pass_s"] / r["n_seqs"] for r in results["W3 m2m"])
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -274,9 +288,16 @@ def main():
         keras_epochs = {"W1": w1_epochs, "W2": epochs, "W5": epochs}
         jobs = with_keras(jobs, keras_python, keras_epochs)
     jobs.update(load_jobs(epochs))
+    if selected & {"W3", "W5"}:
+        jobs["floor gemm"] = lambda: reference("w6_floor.py", "--reps", "3")
+        jobs["floor lstm"] = lambda: ours("lstm_layer")
     results = rounds(
         n_rounds,
-        {name: job for name, job in jobs.items() if name.split()[0] in selected},
+        {
+            name: job
+            for name, job in jobs.items()
+            if name.split()[0] in selected or name.startswith("floor")
+        },
     )
     w6 = ours("W6", "--steps", steps) if "W6" in selected else None
 
@@ -319,7 +340,7 @@ def main():
                 f"W2 epoch s, {label} ref", ref, "W2 sklrnn", "epoch_s_median", 1.05
             )
     if "W3" in selected:
-        plain = statistics.median(r["pass_s"] / r["n_seqs"] for r in results["W3 m2m"])
+        plain = w3_plain_s_per_sequence(results)
         mine = median_of(results["W3 sklrnn"], "s_per_sequence")
         add_row(
             "W3 ms/sequence (batch 128)",
@@ -393,9 +414,61 @@ def main():
         w1_rmse_over_seeds(args.w1_seeds, keras_python)
     if w6 is not None:
         print(f"W6 predict over every window: {w6['predict_s']} s")
+    if selected & {"W3", "W5"}:
+        print_floor_rows(results, selected)
     if "load" in selected:
         print_load_rows(results)
     print(f"load average at end: {os.getloadavg()}")
+
+
+def print_floor_rows(results, selected):
+    """W3's time per sequence and W5's epoch over the compute floor of
+    ``w6_floor.py`` (median over rounds): the workload's FLOPs over the best
+    float32 GEMM rate measured. Beside the plain loop and sklrnn, torch's
+    ``nn.LSTM`` alone (forward and backward at the workload's batch shape)
+    shows how much of the budget the recurrent layer itself takes."""
+    floors = results["floor gemm"]
+    lstm = results["floor lstm"]
+    n_w3 = floors[0]["W3"]["n"]
+    rows = []
+
+    def add(label, seconds, floor_s):
+        ratio = seconds / floor_s
+        result = "pass" if ratio <= FLOOR_TARGET else "FAIL"
+        rows.append(
+            (label, f"{floor_s:.4g}", f"{seconds:.4g}", f"{ratio:.2f}")
+            + (f"<= {FLOOR_TARGET}", result)
+        )
+
+    if "W3" in selected:
+        floor_ms = 1e3 * statistics.median(
+            record["floor_s"]["w3_m2m_pass@best"] / n_w3 for record in floors
+        )
+        plain = w3_plain_s_per_sequence(results)
+        add("W3 ms/sequence, plain PyTorch", plain * 1e3, floor_ms)
+        sk = median_of(results["W3 sklrnn"], "s_per_sequence")
+        add("W3 ms/sequence, sklrnn", sk * 1e3, floor_ms)
+        add(
+            "W3 ms/sequence, torch's LSTM alone",
+            median_of(lstm, "W3_s_per_sample") * 1e3,
+            floor_ms,
+        )
+    if "W5" in selected:
+        floor_s = statistics.median(r["floor_s"]["w5_epoch@best"] for r in floors)
+        add(
+            "W5 epoch s, plain PyTorch",
+            median_of(results["W5 torch"], "epoch_s_median"),
+            floor_s,
+        )
+        add(
+            "W5 epoch s, sklrnn",
+            median_of(results["W5 sklrnn"], "epoch_s_median"),
+            floor_s,
+        )
+        add("W5 epoch s, torch's LSTM alone", median_of(lstm, "W5_pass_s"), floor_s)
+    best = statistics.median(record["best_gflops"] for record in floors)
+    print(f"against the compute floor (best float32 GEMM rate: {best:.0f} GFLOP/s)")
+    print_table(("workload", "floor", "time", "ratio", "target", "result"), rows)
 
 
 def print_load_rows(results):

@@ -340,6 +340,32 @@ def w6(args):
     }
 
 
+def lstm_layer(args, min_s=3.0):
+    """torch's ``nn.LSTM`` alone (oneDNN on CPU), forward and backward, at the
+    W3 and W5 shapes of ``w6_floor.py``: what any model built on it spends
+    before its head, loss, optimizer and data. W3 reads an embedding and its
+    loss every step's output, so the input's gradient is computed too; W5
+    reads data and its loss the last state only, as the W5 model's does."""
+    from w6_floor import W3, W5
+
+    record = {}
+    for name, shape, many_to_many in (("W3", W3, True), ("W5", W5, False)):
+        lstm = torch.nn.LSTM(shape["I"], shape["H"], batch_first=True)
+        x = torch.randn(shape["B"], shape["T"], shape["I"], requires_grad=many_to_many)
+        times = []
+        # At least ``min_s`` seconds and 10 timed runs after three warm-ups.
+        while len(times) < 13 or sum(times[3:]) < min_s:
+            t0 = time.perf_counter()
+            outputs, (h_n, _) = lstm(x)
+            (outputs if many_to_many else h_n).sum().backward()
+            times.append(time.perf_counter() - t0)
+        per_sample = median(times[3:]) / shape["B"]
+        record[f"{name}_batch_s"] = round(median(times[3:]), 5)
+        record[f"{name}_s_per_sample"] = per_sample
+        record[f"{name}_pass_s"] = round(per_sample * shape["n"], 4)
+    return record
+
+
 WORKLOADS = {
     "W1": w1,
     "W2": w2,
@@ -348,6 +374,7 @@ WORKLOADS = {
     "W5": w5,
     "W6": w6,
     "digits": digits,
+    "lstm_layer": lstm_layer,
 }
 
 
