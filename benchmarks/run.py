@@ -37,8 +37,10 @@ machine's float32 GEMM rates and the workloads' FLOPs) and times torch's
 ``nn.LSTM`` alone at the W3 and W5 shapes (``workloads.py lstm_layer``); a
 second table gives W3's time per sequence and W5's epoch over the compute
 floor (the FLOPs over the best GEMM rate measured, target <= 1.5), for the
-plain loop, sklrnn and that LSTM layer alone: the layer's own row is the
-least any model built on it can take.
+plain loop, sklrnn, that LSTM layer alone (the least any model built on it
+can take) and the layer's matrix products alone, issued back to back with
+no gate arithmetic (the least any LSTM built on this machine's GEMMs can
+take).
 
 ``--w1-seeds N`` adds W1's test RMSE over seeds 0 to N-1 at full length
 (100 epochs) for the plain loop, sklrnn and, with ``--keras-python``, Keras:
@@ -426,7 +428,9 @@ def print_floor_rows(results, selected):
     ``w6_floor.py`` (median over rounds): the workload's FLOPs over the best
     float32 GEMM rate measured. Beside the plain loop and sklrnn, torch's
     ``nn.LSTM`` alone (forward and backward at the workload's batch shape)
-    shows how much of the budget the recurrent layer itself takes."""
+    shows how much of the budget the recurrent layer itself takes, and the
+    layer's matrix products alone (no gate arithmetic) what any LSTM built
+    on this machine's GEMMs takes at least."""
     floors = results["floor gemm"]
     lstm = results["floor lstm"]
     n_w3 = floors[0]["W3"]["n"]
@@ -453,6 +457,11 @@ def print_floor_rows(results, selected):
             median_of(lstm, "W3_s_per_sample") * 1e3,
             floor_ms,
         )
+        add(
+            "W3 ms/sequence, the LSTM's GEMMs alone",
+            median_of(lstm, "W3_gemms_s_per_sample") * 1e3,
+            floor_ms,
+        )
     if "W5" in selected:
         floor_s = statistics.median(r["floor_s"]["w5_epoch@best"] for r in floors)
         add(
@@ -466,6 +475,11 @@ def print_floor_rows(results, selected):
             floor_s,
         )
         add("W5 epoch s, torch's LSTM alone", median_of(lstm, "W5_pass_s"), floor_s)
+        add(
+            "W5 epoch s, the LSTM's GEMMs alone",
+            median_of(lstm, "W5_gemms_pass_s"),
+            floor_s,
+        )
     best = statistics.median(record["best_gflops"] for record in floors)
     print(f"against the compute floor (best float32 GEMM rate: {best:.0f} GFLOP/s)")
     print_table(("workload", "floor", "time", "ratio", "target", "result"), rows)

@@ -340,29 +340,78 @@ def w6(args):
     }
 
 
+def _median_seconds(step, min_s):
+    """Median seconds of ``step()``: at least ``min_s`` seconds and 10 timed
+    runs, after three warm-ups."""
+    times = []
+    while len(times) < 13 or sum(times[3:]) < min_s:
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return median(times[3:])
+
+
+def _lstm_gemms(shape, input_grad):
+    """One training step's matrix products of an LSTM layer and nothing else
+    (no gate arithmetic): the input projection of all steps in one product,
+    per step the recurrent product forward and the state gradient backward,
+    then the weight gradients (and the input's) in one product each."""
+    batch, steps, hidden = shape["B"], shape["T"], shape["H"]
+    x = torch.randn(batch * steps, shape["I"])
+    w_ih, w_hh = torch.randn(4 * hidden, shape["I"]), torch.randn(4 * hidden, hidden)
+    gates = torch.empty(batch * steps, 4 * hidden)
+    states = torch.randn(steps, batch, hidden)
+    step_out = torch.empty(batch, 4 * hidden)
+    step_grad = torch.empty(batch, hidden)
+    grad_ih, grad_hh, grad_x = torch.empty_like(w_ih), torch.empty_like(w_hh), None
+    if input_grad:
+        grad_x = torch.empty_like(x)
+
+    def step():
+        torch.mm(x, w_ih.T, out=gates)
+        for t in range(steps):
+            torch.mm(states[t], w_hh.T, out=step_out)
+        gate_grads = gates.view(steps, batch, 4 * hidden)
+        for t in range(steps):
+            torch.mm(gate_grads[t], w_hh, out=step_grad)
+        torch.mm(gates.T, states.view(batch * steps, hidden), out=grad_hh)
+        torch.mm(gates.T, x, out=grad_ih)
+        if grad_x is not None:
+            torch.mm(gates, w_ih, out=grad_x)
+
+    return step
+
+
 def lstm_layer(args, min_s=3.0):
     """torch's ``nn.LSTM`` alone (oneDNN on CPU), forward and backward, at the
     W3 and W5 shapes of ``w6_floor.py``: what any model built on it spends
     before its head, loss, optimizer and data. W3 reads an embedding and its
     loss every step's output, so the input's gradient is computed too; W5
-    reads data and its loss the last state only, as the W5 model's does."""
+    reads data and its loss the last state only, as the W5 model's does.
+
+    ``*_gemms_*`` time the same step's matrix products alone
+    (`_lstm_gemms`): what an LSTM computed with this machine's GEMMs takes
+    at least, however its gate arithmetic is written."""
     from w6_floor import W3, W5
 
     record = {}
     for name, shape, many_to_many in (("W3", W3, True), ("W5", W5, False)):
         lstm = torch.nn.LSTM(shape["I"], shape["H"], batch_first=True)
         x = torch.randn(shape["B"], shape["T"], shape["I"], requires_grad=many_to_many)
-        times = []
-        # At least ``min_s`` seconds and 10 timed runs after three warm-ups.
-        while len(times) < 13 or sum(times[3:]) < min_s:
-            t0 = time.perf_counter()
+
+        def layer_step():
             outputs, (h_n, _) = lstm(x)
             (outputs if many_to_many else h_n).sum().backward()
-            times.append(time.perf_counter() - t0)
-        per_sample = median(times[3:]) / shape["B"]
-        record[f"{name}_batch_s"] = round(median(times[3:]), 5)
-        record[f"{name}_s_per_sample"] = per_sample
-        record[f"{name}_pass_s"] = round(per_sample * shape["n"], 4)
+
+        for label, step in (
+            ("", layer_step),
+            ("gemms_", _lstm_gemms(shape, input_grad=many_to_many)),
+        ):
+            batch_s = _median_seconds(step, min_s)
+            per_sample = batch_s / shape["B"]
+            record[f"{name}_{label}batch_s"] = round(batch_s, 5)
+            record[f"{name}_{label}s_per_sample"] = per_sample
+            record[f"{name}_{label}pass_s"] = round(per_sample * shape["n"], 4)
     return record
 
 
