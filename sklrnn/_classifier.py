@@ -22,7 +22,7 @@ from sklrnn.utils._text import OOV_ID, rare_token_mask
 from sklrnn.utils._validation import validate_tokens
 
 AUTO_CONV_CHANNELS = (64, 64, 64)
-AUTO_POOL_STEPS = 32
+AUTO_POOL_STEPS = 16
 # max_epochs="auto": about this many optimizer steps, within these epochs.
 AUTO_EPOCH_STEPS = 1000
 AUTO_EPOCHS = (20, 100)
@@ -74,8 +74,8 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
     pool_size : int or "auto", default="auto"
         After the convolution blocks, every ``pool_size`` steps are max-pooled
         into one, so the recurrent layer reads a shorter sequence. ``"auto"``
-        takes the median training length divided by 32 (at least 1): a
-        150-step series is read as 38 steps, a 24-step one unpooled. Ignored
+        takes the median training length divided by 16 (at least 1): a
+        150-step series is read as 17 steps, a 24-step one unpooled. Ignored
         without convolution blocks.
 
     lr_schedule : {"cosine", "constant"}, default="cosine"

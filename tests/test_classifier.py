@@ -270,14 +270,14 @@ def test_defaults_learn_long_series():
     X_test, y_test = _bump_series(seed=1)
     # The defaults but for fewer epochs, to keep the test short.
     clf = SequenceClassifier(max_epochs=30, random_state=0).fit(X, y)
-    assert clf.pool_size_ == 3  # 120 steps // 32
+    assert clf.pool_size_ == 7  # 120 steps // 16
     assert clf.score(X_test, y_test) >= 0.9
 
 
 @pytest.mark.parametrize(
     "params, steps, expected",
     [
-        ({}, 100, 3),
+        ({}, 100, 6),
         ({}, 20, 1),
         ({"pool_size": 2}, 20, 2),
         ({"conv_channels": None, "pool_size": 4}, 100, 1),
@@ -293,7 +293,7 @@ def test_auto_pool_size_takes_the_median_length_of_ragged_input():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(n, 1)) for n in [40, 64, 70, 300, 500]]
     clf = SequenceClassifier(max_epochs=1).fit(X, [0, 1, 0, 1, 0])
-    assert clf.pool_size_ == 70 // 32
+    assert clf.pool_size_ == 70 // 16
 
 
 def test_auto_conv_channels_for_numbers_but_not_for_tokens():
