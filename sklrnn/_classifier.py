@@ -110,7 +110,8 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         An id seen in one text only learns that text's label; read as out of
         vocabulary it teaches the network what to make of the words
         ``predict`` has never seen (which `TextTokenizer` writes as id 1).
-        1 keeps every id.
+        1 keeps every id. A warm start keeps the embeddings of the ids an
+        earlier fit trained, however rare they are in the new data.
 
     {common_parameters}
 
@@ -252,10 +253,6 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
                     "vocabulary_size or leave it None to take it from the data."
                 )
             self.vocabulary_size_ = self.vocabulary_size or max(largest + 1, 2)
-            is_rare = rare_token_mask(
-                padded, self.vocabulary_size_, int(self.min_token_sequences)
-            )
-            padded = np.where(is_rare[padded], OOV_ID, padded)
         elif largest >= self.vocabulary_size_:
             padded = np.where(padded >= self.vocabulary_size_, OOV_ID, padded)
         return {"x": padded, "lengths": lengths}
@@ -277,16 +274,37 @@ class SequenceClassifier(ClassifierMixin, _BaseRNN):
         return encode_labels(self.classes_, y), len(self.classes_)
 
     def _train(self, inputs, y_encoded, reuse):
-        fitted = super()._train(inputs, y_encoded, reuse)
-        if self.embedding_dim is not None:
-            # Ids absent from the training input (the rare ones were read as
-            # out of vocabulary) never trained: give them its embedding.
-            counts = np.bincount(inputs["x"].ravel(), minlength=self.vocabulary_size_)
-            absent = np.flatnonzero(counts[OOV_ID + 1 :] == 0) + OOV_ID + 1
-            weight = self.net_.module_.embedding.weight
-            with torch.no_grad():
-                weight[torch.as_tensor(absent)] = weight[OOV_ID].clone()
+        if self.embedding_dim is None:
+            return super()._train(inputs, y_encoded, reuse)
+        trained = self._ids_trained_before(reuse)
+        # Rare ids are read as out of vocabulary, unless an earlier fit (of a
+        # warm start) trained them.
+        is_rare = rare_token_mask(
+            inputs["x"], self.vocabulary_size_, int(self.min_token_sequences)
+        )
+        is_rare &= ~trained
+        ids = np.where(is_rare[inputs["x"]], OOV_ID, inputs["x"])
+        fitted = super()._train({**inputs, "x": ids}, y_encoded, reuse)
+        trained |= np.bincount(ids.ravel(), minlength=self.vocabulary_size_) > 0
+        trained[: OOV_ID + 1] = True
+        # Ids no fit has trained on get the out-of-vocabulary embedding.
+        weight = self.net_.module_.embedding.weight
+        with torch.no_grad():
+            weight[torch.as_tensor(np.flatnonzero(~trained))] = weight[OOV_ID].clone()
+        self._trained_ids = trained
         return fitted
+
+    def _ids_trained_before(self, reuse):
+        """Boolean mask of the token ids the fitted network trained on: none
+        for a new network, all for a warm start from a file that predates
+        this record."""
+        previous = getattr(self, "_trained_ids", None) if reuse else None
+        if previous is None:
+            return np.full(self.vocabulary_size_, reuse)
+        if len(previous) != self.vocabulary_size_:
+            # Refused by the warm start's own check of the embedding's size.
+            return np.zeros(self.vocabulary_size_, dtype=bool)
+        return previous.copy()
 
     def _criterion(self, y_encoded):
         if self.class_weight is None or y_encoded is None:

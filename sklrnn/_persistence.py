@@ -67,7 +67,8 @@ _ADDED_PARAMS = {
 }
 _ADDED_FITTED = {
     "LSTMRegressor": {"_y_normalized": True},
-    "SequenceClassifier": {"conv_channels_": (), "pool_size_": 1},
+    # None: which token ids trained is unknown, so a warm start keeps them all.
+    "SequenceClassifier": {"conv_channels_": (), "pool_size_": 1, "_trained_ids": None},
 }
 
 

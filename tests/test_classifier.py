@@ -175,6 +175,43 @@ def test_min_token_sequences_1_keeps_every_id():
     np.testing.assert_allclose(embedding[1], initial[1], atol=1e-6)
 
 
+def _embedding(clf):
+    return clf.net_.module_.embedding.weight.detach().numpy().copy()
+
+
+def test_warm_start_keeps_the_embeddings_an_earlier_fit_trained():
+    X, y = _with_rare_tokens(n=100)
+    X[1][-1] = 10  # id 10 in two sequences: trained in the first fit
+    params = dict(embedding_dim=8, warm_start=True, **{**FAST, "max_epochs": 5})
+    clf = SequenceClassifier(vocabulary_size=10 + len(X), **params).fit(X, y)
+    first = _embedding(clf)
+    assert not np.allclose(first[10], first[1])
+    # The second fit sees id 10 once (rare there) and id 11 in no sequence.
+    X_again = [seq[:-1] for seq in X]
+    X_again[0] = np.append(X_again[0], 10)
+    clf.fit(X_again, y)
+    second = _embedding(clf)
+    assert not np.allclose(second[10], second[1])
+    assert not np.allclose(second[10], first[1])
+    # Ids no fit trained on still share the out-of-vocabulary embedding.
+    np.testing.assert_array_equal(second[11:], np.tile(second[1], (len(X) - 1, 1)))
+
+
+def test_warm_start_from_a_model_without_the_record_keeps_every_embedding():
+    X, y = _with_rare_tokens(n=100)
+    params = dict(embedding_dim=8, warm_start=True, **{**FAST, "max_epochs": 5})
+    clf = SequenceClassifier(vocabulary_size=10 + len(X), **params).fit(X, y)
+    del clf._trained_ids  # as loaded from a file or pickle of sklrnn 0.1.0
+    before = _embedding(clf)
+    # The refit holds none of ids 10 and up, and the out-of-vocabulary id.
+    clf.fit([np.append(seq[:-1], 1) for seq in X], y)
+    after = _embedding(clf)
+    assert not np.allclose(after[1], before[1])
+    # Ids 10 and up, absent from the refit, kept their embeddings rather than
+    # take the one the out-of-vocabulary id learnt in it.
+    np.testing.assert_array_equal(after[10:], before[10:])
+
+
 def test_token_input_without_len_like_numeric_input():
     # An array-like with only __array__ (no len()) is read through np.asarray,
     # as numeric input is.
