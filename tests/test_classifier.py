@@ -192,7 +192,6 @@ def test_warm_start_keeps_the_embeddings_an_earlier_fit_trained():
     clf.fit(X_again, y)
     second = _embedding(clf)
     assert not np.allclose(second[10], second[1])
-    assert not np.allclose(second[10], first[1])
     # Ids no fit trained on still share the out-of-vocabulary embedding.
     np.testing.assert_array_equal(second[11:], np.tile(second[1], (len(X) - 1, 1)))
 
@@ -201,7 +200,7 @@ def test_warm_start_from_a_model_without_the_record_keeps_every_embedding():
     X, y = _with_rare_tokens(n=100)
     params = dict(embedding_dim=8, warm_start=True, **{**FAST, "max_epochs": 5})
     clf = SequenceClassifier(vocabulary_size=10 + len(X), **params).fit(X, y)
-    del clf._trained_ids  # as loaded from a file or pickle of sklrnn 0.1.0
+    del clf._trained_ids  # as in a model saved before the record existed
     before = _embedding(clf)
     # The refit holds none of ids 10 and up, and the out-of-vocabulary id.
     clf.fit([np.append(seq[:-1], 1) for seq in X], y)
