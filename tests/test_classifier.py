@@ -140,6 +140,10 @@ def _with_rare_tokens(n=200, seed=0):
     return X, y
 
 
+def _embedding(clf):
+    return clf.net_.module_.embedding.weight.detach().numpy().copy()
+
+
 def test_ids_in_one_training_sequence_are_read_as_out_of_vocabulary():
     X, y = _with_rare_tokens()
     before = [seq.copy() for seq in X]
@@ -148,35 +152,31 @@ def test_ids_in_one_training_sequence_are_read_as_out_of_vocabulary():
     for seq, original in zip(X, before):
         np.testing.assert_array_equal(seq, original)
     assert clf.vocabulary_size_ == 10 + len(X)
-    embedding = clf.net_.module_.embedding.weight.detach().numpy()
+    embedding = _embedding(clf)
     # The rare ids share the out-of-vocabulary id's embedding, which trained.
     np.testing.assert_array_equal(embedding[10:], np.tile(embedding[1], (len(X), 1)))
     untrained = clone(clf).set_params(max_epochs=1, lr=1e-12).fit(X, y)
-    initial = untrained.net_.module_.embedding.weight.detach().numpy()
+    initial = _embedding(untrained)
     assert np.abs(embedding[1] - initial[1]).max() > 0.01
     first = clf.predict_proba([np.array([7, 3, 10])])
     np.testing.assert_allclose(first, clf.predict_proba([np.array([7, 3, 1])]))
     # An id seen in two sequences keeps an embedding of its own.
     X[1][-1] = 10
-    twice = SequenceClassifier(**params).fit(X, y).net_.module_.embedding.weight
-    assert not np.allclose(twice[10].detach().numpy(), twice[1].detach().numpy())
+    twice = _embedding(SequenceClassifier(**params).fit(X, y))
+    assert not np.allclose(twice[10], twice[1])
 
 
 def test_min_token_sequences_1_keeps_every_id():
     X, y = _with_rare_tokens()
     params = dict(embedding_dim=8, **{**FAST, "max_epochs": 5})
     kept = SequenceClassifier(min_token_sequences=1, **params).fit(X, y)
-    embedding = kept.net_.module_.embedding.weight.detach().numpy()
+    embedding = _embedding(kept)
     assert len(np.unique(embedding[10:].round(6), axis=0)) == len(X)
     # The out-of-vocabulary id never occurred, so its embedding never trained.
     untrained = SequenceClassifier(min_token_sequences=1, **params)
     untrained.set_params(max_epochs=1, lr=1e-12).fit(X, y)
-    initial = untrained.net_.module_.embedding.weight.detach().numpy()
+    initial = _embedding(untrained)
     np.testing.assert_allclose(embedding[1], initial[1], atol=1e-6)
-
-
-def _embedding(clf):
-    return clf.net_.module_.embedding.weight.detach().numpy().copy()
 
 
 def test_warm_start_keeps_the_embeddings_an_earlier_fit_trained():
